@@ -1,0 +1,330 @@
+"""Uniform sending interface for every channel.
+
+The dispatcher calls :func:`send` (from a thread pool) with an Apprise URL and an
+:class:`OutgoingMessage`; it gets a :class:`SendResult` telling whether the
+message went out, and if not, whether and when to retry.
+
+Apprise's ``notify()`` only returns a bool, so the actual transport is done here:
+
+- ``dvzbot://`` / ``dvzoa://`` / ``dvzns://``: our Apprise plugins; their
+  :meth:`DeliveringPlugin.deliver` returns a ``SendResult``;
+- ``json://`` / ``jsons://``: Apprise's URL parsing, transport in ``webhook.py``;
+- ``mailto://`` / ``mailtos://``: Apprise's URL parsing, transport in ``email.py``.
+
+All HTTP goes through one pooled, thread-safe ``httpx.Client`` (keep-alive), so
+that high message rates do not open a connection per message.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import email.utils
+import functools
+import json
+import threading
+import uuid
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import httpx
+from apprise import AppriseAsset, NotifyType
+from apprise.plugins.base import NotifyBase
+
+from danvan_workflow.adapters.channels.redact import redact_text, redact_url, url_secrets
+
+APP_ID = "danvan-workflow"
+# Shown as the default e-mail sender name and in Apprise's X-Application header.
+APP_DESC = "Hệ thống nhắc hạn báo cáo"
+USER_AGENT = f"{APP_ID}/1"
+
+# Longest provider reply kept in a SendResult.
+REPLY_LIMIT = 300
+
+ASSET = AppriseAsset(app_id=APP_DESC, app_desc=APP_DESC)
+
+
+@dataclass(frozen=True)
+class OutgoingMessage:
+    """One rendered message for one recipient.
+
+    ``text`` is the full plain-text body (e-mail, webhook); ``short_text`` the
+    chat version (Zalo; falls back to ``text`` when empty); ``template_data``
+    the named parameters of a ZNS template.
+    """
+
+    idempotency_key: str
+    subject: str
+    text: str
+    html: str | None = None
+    short_text: str = ""
+    template_data: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def chat_text(self) -> str:
+        return self.short_text or self.text
+
+
+@dataclass(frozen=True)
+class SendResult:
+    """Outcome of one send attempt. ``error``/``provider_reply`` are always redacted."""
+
+    ok: bool
+    permanent: bool = False  # permanent failure: don't retry
+    retry_after: float | None = None  # seconds, from Retry-After or Zalo rate-limit codes
+    provider_reply: str | None = None  # short, secrets redacted
+    error: str | None = None  # redacted
+
+    @property
+    def retryable(self) -> bool:
+        return not self.ok and not self.permanent
+
+    @classmethod
+    def success(cls, reply: str | None = None) -> SendResult:
+        return cls(ok=True, provider_reply=reply)
+
+    @classmethod
+    def retry(
+        cls, error: str, *, retry_after: float | None = None, reply: str | None = None
+    ) -> SendResult:
+        return cls(ok=False, retry_after=retry_after, provider_reply=reply, error=error)
+
+    @classmethod
+    def fail(cls, error: str, *, reply: str | None = None) -> SendResult:
+        """A permanent failure."""
+        return cls(ok=False, permanent=True, provider_reply=reply, error=error)
+
+    def redacted(self, secrets: Iterable[str | None]) -> SendResult:
+        keep = [s for s in secrets if s]
+        return replace(
+            self,
+            provider_reply=None if self.provider_reply is None else redact_text(
+                self.provider_reply, keep
+            )[:REPLY_LIMIT],
+            error=None if self.error is None else redact_text(self.error, keep),
+        )
+
+
+# --------------------------------------------------------------------------- HTTP
+
+
+_clients: dict[bool, httpx.Client] = {}
+_clients_lock = threading.Lock()
+
+POOL_LIMITS = httpx.Limits(max_connections=512, max_keepalive_connections=256)
+
+
+def http_client(verify: bool = True) -> httpx.Client:
+    """The process-wide pooled HTTP client (one per certificate-verification mode)."""
+    client = _clients.get(verify)
+    if client is None:
+        with _clients_lock:
+            client = _clients.get(verify)
+            if client is None:
+                client = httpx.Client(
+                    verify=verify,
+                    limits=POOL_LIMITS,
+                    headers={"User-Agent": USER_AGENT},
+                    follow_redirects=False,
+                )
+                _clients[verify] = client
+    return client
+
+
+def close_http_clients() -> None:
+    """Close the pooled clients (tests, shutdown). They are recreated on demand."""
+    with _clients_lock:
+        for client in _clients.values():
+            client.close()
+        _clients.clear()
+
+
+@dataclass(frozen=True)
+class HttpReply:
+    status: int
+    headers: httpx.Headers
+    text: str
+
+    def json(self) -> Any:
+        """The parsed JSON body, or None when the body is not JSON."""
+        try:
+            return json.loads(self.text)
+        except ValueError:
+            return None
+
+    @property
+    def short(self) -> str:
+        return f"HTTP {self.status}: {self.text[:REPLY_LIMIT]}"
+
+
+def http_request(
+    url: str,
+    *,
+    payload: Any,
+    timeout: float,
+    headers: Mapping[str, str] | None = None,
+    method: str = "POST",
+    params: Mapping[str, str] | None = None,
+    auth: tuple[str, str] | None = None,
+    verify: bool = True,
+) -> HttpReply:
+    """Send ``payload`` as JSON. Raises ``httpx.TransportError`` on network problems."""
+    response = http_client(verify).request(
+        method,
+        url,
+        content=json.dumps(payload, ensure_ascii=False).encode("utf-8"),
+        headers={"Content-Type": "application/json; charset=utf-8", **(headers or {})},
+        params=dict(params or {}),
+        auth=auth,
+        timeout=timeout,
+    )
+    return HttpReply(response.status_code, response.headers, response.text)
+
+
+def parse_retry_after(value: str | None) -> float | None:
+    """Seconds from a Retry-After header (delta-seconds or HTTP-date)."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=dt.timezone.utc)
+    return max(0.0, (when - dt.datetime.now(dt.timezone.utc)).total_seconds())
+
+
+def transport_failure(exc: Exception) -> SendResult:
+    """Network-level failure: always retryable."""
+    if isinstance(exc, httpx.TimeoutException):
+        return SendResult.retry(f"Hết thời gian chờ máy chủ ({type(exc).__name__})")
+    return SendResult.retry(f"Lỗi kết nối ({type(exc).__name__}: {exc})")
+
+
+def classify_http_status(reply: HttpReply) -> SendResult | None:
+    """Generic HTTP classification; ``None`` for 2xx (the caller inspects the body)."""
+    status = reply.status
+    if 200 <= status < 300:
+        return None
+    retry_after = parse_retry_after(reply.headers.get("Retry-After"))
+    if status == 429:
+        return SendResult.retry(
+            "Máy chủ báo gửi quá nhanh (HTTP 429)", retry_after=retry_after, reply=reply.short
+        )
+    if status >= 500 or status in (408, 425):
+        return SendResult.retry(
+            f"Máy chủ tạm thời lỗi (HTTP {status})", retry_after=retry_after, reply=reply.short
+        )
+    return SendResult.fail(f"Máy chủ từ chối yêu cầu (HTTP {status})", reply=reply.short)
+
+
+# ------------------------------------------------------------------- plugin base
+
+
+class DeliveringPlugin(NotifyBase):  # type: ignore[misc]
+    """An Apprise plugin whose transport returns a detailed :class:`SendResult`.
+
+    ``send()`` (used by plain Apprise) wraps :meth:`deliver` and keeps the last
+    result in ``last_result``; the dispatcher calls :meth:`deliver` directly.
+    ``?base=http://host:port`` overrides the provider's base URL.
+    """
+
+    # Our own dispatcher applies per-channel rates; Apprise's throttle is off.
+    request_rate_per_sec = 0
+    default_base_url = ""
+
+    def __init__(self, base: str | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        base_url = (base or self.default_base_url).strip().rstrip("/")
+        if not base_url.startswith(("http://", "https://")):
+            msg = f"{self.service_name}: base must be an http(s) URL"
+            self.logger.warning(msg)
+            raise TypeError(msg)
+        self.base_url = base_url
+        self.last_result: SendResult | None = None
+
+    # To be implemented by each plugin ------------------------------------------------
+    def deliver(self, message: OutgoingMessage, *, timeout: float) -> SendResult:
+        raise NotImplementedError
+
+    def secrets(self) -> list[str]:
+        """Secret values to redact from errors and replies."""
+        return []
+
+    def message_from_notify(self, body: str, title: str) -> OutgoingMessage:
+        return OutgoingMessage(
+            idempotency_key=uuid.uuid4().hex, subject=title, text=body, short_text=body
+        )
+
+    # Apprise entry point -------------------------------------------------------------
+    def send(
+        self,
+        body: str,
+        title: str = "",
+        notify_type: NotifyType = NotifyType.INFO,
+        **kwargs: Any,
+    ) -> bool:
+        self.throttle()
+        timeout = max(float(self.socket_connect_timeout), float(self.socket_read_timeout))
+        result = self.deliver(self.message_from_notify(body, title), timeout=timeout)
+        self.last_result = result
+        if result.ok:
+            self.logger.info("Sent %s notification.", self.service_name)
+        else:
+            self.logger.warning(
+                "Failed to send %s notification: %s", self.service_name, result.error
+            )
+        return result.ok
+
+    def base_param(self, params: dict[str, str]) -> dict[str, str]:
+        if self.base_url != self.default_base_url:
+            params["base"] = self.base_url
+        return params
+
+
+# --------------------------------------------------------------------- dispatch
+
+
+@functools.lru_cache(maxsize=1024)
+def _instantiate(url: str) -> Any:
+    """Parse an Apprise URL into a plugin instance (cached: instances are only read)."""
+    from danvan_workflow.adapters.channels.registry import register_plugins
+
+    register_plugins()
+    import apprise
+
+    return apprise.Apprise.instantiate(url, asset=ASSET, suppress_exceptions=True)
+
+
+def send(url: str, message: OutgoingMessage, *, timeout: float = 10.0) -> SendResult:
+    """Send ``message`` through the channel described by the Apprise ``url``.
+
+    ``url`` must already be expanded (see ``registry.expand_env``) and targeted
+    (``registry.target_url``). Never raises for delivery problems: every failure
+    is a ``SendResult`` whose texts are redacted.
+    """
+    from danvan_workflow.adapters.channels import email as email_channel
+    from danvan_workflow.adapters.channels import webhook
+
+    secrets = url_secrets(url)
+    plugin = _instantiate(url)
+    if plugin is None:
+        result = SendResult.fail(f"URL kênh gửi không hợp lệ: {redact_url(url)}")
+        return result.redacted(secrets)
+    if isinstance(plugin, DeliveringPlugin):
+        secrets += plugin.secrets()
+        result = plugin.deliver(message, timeout=timeout)
+    elif webhook.handles(plugin):
+        secrets += webhook.secrets(plugin)
+        result = webhook.deliver(plugin, message, timeout=timeout)
+    elif email_channel.handles(plugin):
+        secrets += email_channel.secrets(plugin)
+        result = email_channel.deliver(plugin, message, timeout=timeout)
+    else:
+        result = SendResult.fail(f"Loại kênh gửi chưa được hỗ trợ: {redact_url(url)}")
+    return result.redacted(secrets)

@@ -1,0 +1,41 @@
+"""RFC 5545 export: one all-day event per deadline (icalendar package)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+
+from icalendar import Calendar, Event
+
+from danvan_workflow.services.queries import STATUS_LABELS, DeadlineView
+from danvan_workflow.timeutil import now
+
+
+def to_ics(items: Iterable[DeadlineView], *, host: str = "danvan-workflow") -> bytes:
+    cal = Calendar()
+    cal.add("prodid", "-//danvan-workflow//Hạn báo cáo//VI")
+    cal.add("version", "2.0")
+    cal.add("calscale", "GREGORIAN")
+    cal.add("x-wr-calname", "Hạn báo cáo")
+    cal.add("x-wr-timezone", "Asia/Ho_Chi_Minh")
+    stamp = now().astimezone(dt.UTC)
+    for d in items:
+        if d.due_on is None:
+            continue
+        ev = Event()
+        ev.add("uid", f"deadline-{d.id}@{host}")
+        ev.add("dtstamp", stamp)
+        ev.add("dtstart", d.due_on)
+        ev.add("dtend", (d.window_end or d.due_on) + dt.timedelta(days=1))
+        ev.add("summary", f"Hạn: {d.title} — {d.reporter_name}")
+        ev.add("description", "\n".join([
+            f"Kế hoạch: {d.plan_code}",
+            f"Kỳ báo cáo: {d.period_label}",
+            f"Đơn vị báo cáo: {d.reporter_name} ({d.reporter_code})",
+            f"Nơi nhận: {d.recipient_name} ({d.recipient_code})",
+            f"Trạng thái: {STATUS_LABELS.get(d.status, d.status)}",
+        ]))
+        ev.add("categories", [d.plan_code])
+        ev.add("transp", "TRANSPARENT")
+        cal.add_component(ev)
+    return cal.to_ical()

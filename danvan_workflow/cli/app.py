@@ -1,0 +1,60 @@
+"""Shared pieces of the `danvan` CLI: the console, error handling, option parsing."""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import sys
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import typer
+from rich.console import Console
+
+from danvan_workflow.errors import ConfigErrors, UserError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+console = Console()
+err_console = Console(stderr=True)
+
+
+def fail(message: str) -> None:
+    err_console.print(f"[bold red]Lỗi:[/] {message}", highlight=False, soft_wrap=True)
+    raise typer.Exit(1)
+
+
+def user_errors(fn: F) -> F:
+    """Show a UserError as a Vietnamese message without a traceback, exit 1."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except ConfigErrors as exc:
+            err_console.print(f"[bold red]Cấu hình có {len(exc.problems)} lỗi:[/]")
+            for p in exc.problems:
+                err_console.print(f"  {p.render()}", highlight=False, soft_wrap=True)
+            err_console.print("Không có thay đổi nào được ghi vào cơ sở dữ liệu.")
+            raise typer.Exit(1) from None
+        except UserError as exc:
+            fail(exc.render())
+
+    return wrapper  # type: ignore[return-value]
+
+
+def parse_date(value: str | None, field: str) -> dt.date | None:
+    if value is None:
+        return None
+    for fmt in ("%Y-%m-%d", "%d/%m/%Y"):
+        try:
+            return dt.datetime.strptime(value.strip(), fmt).date()
+        except ValueError:
+            continue
+    raise UserError(f"ngày '{value}' không hợp lệ; dùng dạng YYYY-MM-DD hoặc DD/MM/YYYY",
+                    field=field)
+
+
+def stdout_utf8() -> None:
+    if hasattr(sys.stdout, "reconfigure"):
+        sys.stdout.reconfigure(encoding="utf-8")  # type: ignore[union-attr]

@@ -1,0 +1,244 @@
+"""`danvan`: the command line. Messages in Vietnamese; exit 0 ok, 1 user error, 2 usage."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+from sqlalchemy import func, select
+
+from danvan_workflow.cli.app import console, parse_date, stdout_utf8, user_errors
+from danvan_workflow.db.models import Obligation, Plan, PlanTask, Unit
+from danvan_workflow.db.session import get_engine, session_scope
+from danvan_workflow.errors import UserError
+from danvan_workflow.settings import get_settings
+from danvan_workflow.timeutil import today
+
+app = typer.Typer(help="danvan-workflow: hạn báo cáo và quy trình công tác dân vận.",
+                  no_args_is_help=True, pretty_exceptions_enable=False)
+db_app = typer.Typer(help="Cơ sở dữ liệu.", no_args_is_help=True)
+config_app = typer.Typer(help="Cấu hình (đơn vị, kế hoạch, lịch...).", no_args_is_help=True)
+units_app = typer.Typer(help="Đơn vị.", no_args_is_help=True)
+plans_app = typer.Typer(help="Kế hoạch.", no_args_is_help=True)
+rules_app = typer.Typer(help="Quy tắc tính hạn.", no_args_is_help=True)
+deadlines_app = typer.Typer(help="Hạn báo cáo.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(config_app, name="config")
+app.add_typer(units_app, name="units")
+app.add_typer(plans_app, name="plans")
+app.add_typer(rules_app, name="rules")
+app.add_typer(deadlines_app, name="deadlines")
+
+
+def _config_dir(path: Path | None) -> Path:
+    return path or get_settings().config_dir
+
+
+@db_app.command("upgrade")
+@user_errors
+def db_upgrade() -> None:
+    """Nâng cấp lược đồ cơ sở dữ liệu lên phiên bản mới nhất."""
+    from danvan_workflow.db.migrate import current_revision, upgrade
+
+    url = get_settings().db_url
+    upgrade(url)
+    console.print(f"Cơ sở dữ liệu đã ở phiên bản [bold]{current_revision(get_engine())}[/].")
+
+
+@config_app.command("check")
+@user_errors
+def config_check(path: Annotated[Path | None, typer.Argument(help="Thư mục cấu hình")] = None,
+                 ) -> None:
+    """Kiểm tra cấu hình, không ghi gì."""
+    from danvan_workflow.services.config import check
+
+    b = check(_config_dir(path))
+    console.print(f"Cấu hình hợp lệ: {len(b.units)} đơn vị, {len(b.contacts)} đầu mối, "
+                  f"{len(b.plans)} kế hoạch, {len(b.calendar)} ngày nghỉ/làm bù.")
+
+
+@config_app.command("load")
+@user_errors
+def config_load(path: Annotated[Path | None, typer.Argument(help="Thư mục cấu hình")] = None,
+                ) -> None:
+    """Nạp cấu hình vào cơ sở dữ liệu (một giao dịch; lỗi thì không ghi gì)."""
+    from danvan_workflow.configuration.apply import LABELS
+    from danvan_workflow.services.config import load
+
+    res = load(_config_dir(path), actor=get_settings().operator)
+    if not res.report.any:
+        console.print("Cấu hình không thay đổi: không ghi gì.")
+        return
+    table = Table(title="Thay đổi cấu hình")
+    for col in ("Mục", "Thêm", "Sửa", "Xóa"):
+        table.add_column(col)
+    for name, ch in res.report.tables.items():
+        if ch.any:
+            table.add_row(LABELS.get(name, name), str(len(ch.added)), str(len(ch.changed)),
+                          str(len(ch.removed)))
+    console.print(table)
+    for name, ch in res.report.tables.items():
+        for verb, items in (("+", ch.added), ("~", ch.changed), ("-", ch.removed)):
+            for item in items[:15]:
+                console.print(f"  {verb} {LABELS.get(name, name)}: {item}", highlight=False)
+            if len(items) > 15:
+                console.print(f"  {verb} … và {len(items) - 15} mục khác", highlight=False)
+    if res.materialised:
+        m = res.materialised
+        console.print(f"Hạn báo cáo: thêm {m.inserted}, dời {m.moved}, hủy {m.cancelled}.")
+
+
+@units_app.command("list")
+@user_errors
+def units_list() -> None:
+    """Danh sách đơn vị."""
+    with session_scope() as s:
+        parent = {u.id: u.code for u in s.execute(select(Unit)).scalars()}
+        table = Table(title="Đơn vị")
+        for col in ("Mã", "Tên", "Loại", "Cấp", "Cấp trên"):
+            table.add_column(col)
+        rows = s.execute(select(Unit).order_by(Unit.code)).scalars().all()
+        for u in rows:
+            table.add_row(u.code, u.name + (" (giả định)" if u.assumed else ""), u.kind, u.level,
+                          parent.get(u.parent_id or -1, ""))
+        console.print(table)
+        console.print(f"Tổng: {len(rows)} đơn vị.")
+
+
+@plans_app.command("list")
+@user_errors
+def plans_list() -> None:
+    """Danh sách kế hoạch."""
+    with session_scope() as s:
+        tasks = dict(s.execute(select(PlanTask.plan_id, func.count()).group_by(PlanTask.plan_id))
+                     .all())
+        obs = dict(s.execute(select(Obligation.plan_id, func.count())
+                             .group_by(Obligation.plan_id)).all())
+        table = Table(title="Kế hoạch")
+        for col in ("Số", "Tên", "Cơ quan ban hành", "Ngày", "Năm", "Nhiệm vụ", "Nghĩa vụ BC"):
+            table.add_column(col)
+        rows = s.execute(select(Plan, Unit.name).join(Unit, Unit.id == Plan.issuer_id)
+                         .order_by(Plan.year, Plan.code)).all()
+        for p, issuer in rows:
+            table.add_row(p.code, p.title, issuer,
+                          p.issued_on.strftime("%d/%m/%Y") if p.issued_on else "—", str(p.year),
+                          str(tasks.get(p.id, 0)), str(obs.get(p.id, 0)))
+        console.print(table)
+        console.print(f"Tổng: {len(rows)} kế hoạch.")
+
+
+@rules_app.command("explain")
+@user_errors
+def rules_explain(phrase: Annotated[str, typer.Argument(help='Ví dụ: "trước ngày 20/11 hằng năm"')],
+                  count: int = 5) -> None:
+    """Giải thích một cụm từ về thời hạn và 5 hạn kế tiếp."""
+    import datetime as dt
+
+    from danvan_workflow.core.occurrences import explain_rule, occurrences
+    from danvan_workflow.core.phrases import parse_phrase
+    from danvan_workflow.core.vietnamese import format_date_long
+    from danvan_workflow.services.calendar import calendar_for
+
+    rules = parse_phrase(phrase)
+    with session_scope() as s:
+        cal = calendar_for(s)
+    start = today()
+    for rule in rules:
+        console.print(f"[bold]Quy tắc:[/] {json.dumps(rule.model_dump(mode='json', exclude_none=True), ensure_ascii=False)}", highlight=False)
+        console.print(f"  {explain_rule(rule)}", highlight=False)
+        found = occurrences(rule, cal, start, dt.date(start.year + 10, 12, 31))[:count]
+        if not found:
+            console.print("  (không có hạn cụ thể)")
+        for occ in found:
+            day = occ.due or occ.window_start
+            label = format_date_long(day) if day else "—"
+            console.print(f"  • {label} — {occ.period_label}", highlight=False)
+
+
+@deadlines_app.command("list")
+@user_errors
+def deadlines_list(
+    date_from: Annotated[str | None, typer.Option("--from", help="Từ ngày (YYYY-MM-DD)")] = None,
+    date_to: Annotated[str | None, typer.Option("--to", help="Đến ngày (YYYY-MM-DD)")] = None,
+    unit: Annotated[str | None, typer.Option(help="Mã đơn vị báo cáo")] = None,
+    plan: Annotated[str | None, typer.Option(help="Số kế hoạch")] = None,
+    status: Annotated[str | None, typer.Option(help="Trạng thái")] = None,
+    fmt: Annotated[str, typer.Option("--format", help="table | json | ics")] = "table",
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Ghi ra tệp")] = None,
+) -> None:
+    """Liệt kê hạn báo cáo."""
+    from danvan_workflow.core.vietnamese import weekday_name
+    from danvan_workflow.services.calendar import calendar_for
+    from danvan_workflow.services.queries import STATUS_LABELS, list_deadlines
+
+    if fmt not in ("table", "json", "ics"):
+        raise UserError("định dạng phải là table, json hoặc ics", field="--format")
+    start, end = parse_date(date_from, "--from"), parse_date(date_to, "--to")
+    if start and end and end < start:
+        raise UserError("'--to' phải sau '--from'", field="--to")
+    with session_scope() as s:
+        items = list_deadlines(s, start=start, end=end, unit=unit, plan=plan, status=status,
+                               include_continuous=fmt == "table")
+        cal = calendar_for(s)
+    if fmt == "json":
+        data = json.dumps({"deadlines": [d.as_json() for d in items]}, ensure_ascii=False,
+                          indent=2)
+        _emit(data.encode("utf-8"), output)
+        return
+    if fmt == "ics":
+        from danvan_workflow.adapters.exporters.ics import to_ics
+
+        _emit(to_ics(items), output)
+        return
+    table = Table(title="Hạn báo cáo")
+    for col in ("Hạn", "Thứ", "Còn/Quá", "Trạng thái", "Đơn vị báo cáo", "Nội dung", "Kỳ",
+                "Kế hoạch"):
+        table.add_column(col)
+    t = today()
+    for d in items:
+        table.add_row(d.due_on.strftime("%d/%m/%Y") if d.due_on else "Thường xuyên",
+                      weekday_name(d.due_on) if d.due_on else "", d.left_text(t, cal),
+                      STATUS_LABELS.get(d.status, d.status), d.reporter_code, d.title,
+                      d.period_label, d.plan_code)
+    console.print(table)
+    console.print(f"Tổng: {len(items)} hạn.")
+
+
+def _emit(data: bytes, output: Path | None) -> None:
+    if output:
+        output.write_bytes(data)
+        console.print(f"Đã ghi {output}.")
+    else:
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.write(b"\n")
+        sys.stdout.flush()
+
+
+def _register_optional() -> None:
+    """Sub-commands that live in their own modules."""
+    import importlib
+
+    for name in ("domain", "notify", "engine"):
+        try:
+            mod = importlib.import_module(f"danvan_workflow.cli.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"danvan_workflow.cli.{name}":
+                raise
+            continue
+        mod.register(app)
+
+
+_register_optional()
+
+
+def run() -> None:
+    stdout_utf8()
+    app()
+
+
+if __name__ == "__main__":
+    run()

@@ -1,0 +1,186 @@
+"""Status of one reporting deadline and its pure transition rules.
+
+States: ``open`` -> ``submitted_on_time`` | ``submitted_late`` | ``waived`` |
+``extended`` (with ``extended_to``); ``extended`` -> submitted_* | waived |
+``extended`` again (a later date).
+
+============  ========================  ===========================================
+event         allowed from              result
+============  ========================  ===========================================
+submit        open, extended            submitted_on_time / submitted_late
+waive         open, extended            waived (reason required)
+extend        open, extended            extended (reason, date after current due)
+============  ========================  ===========================================
+
+Lateness (:func:`assess_submission`) is measured against the effective due date
+(``extended_to`` when extended). Received on or before it: on time. Received after
+it: late by ``working_days_between(due, received)`` working days, i.e. working days
+in ``(due, received]``. Choice for a report received on a day off after the due
+date: it counts as received on the next working day, the day the receiving
+office's clerk (văn thư) registers it. So a report due Friday and received
+Saturday is late by 1 working day (as if received Monday), never "late by 0".
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import unicodedata
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import NamedTuple
+
+from danvan_workflow.core.reminders import WorkingDays
+from danvan_workflow.errors import UserError
+
+__all__ = [
+    "Deadline",
+    "DeadlineEvent",
+    "DeadlineState",
+    "DeadlineTransitionError",
+    "SubmissionAssessment",
+    "WorkingDays",
+    "assess_submission",
+    "extend",
+    "submit",
+    "waive",
+]
+
+
+def _nfc(text: str) -> str:
+    return unicodedata.normalize("NFC", text)
+
+
+def _d(day: dt.date) -> str:
+    return day.strftime("%d/%m/%Y")
+
+
+class DeadlineState(StrEnum):
+    OPEN = "open"
+    SUBMITTED_ON_TIME = "submitted_on_time"
+    SUBMITTED_LATE = "submitted_late"
+    WAIVED = "waived"
+    EXTENDED = "extended"
+
+    @property
+    def label(self) -> str:
+        return _STATE_LABELS[self]
+
+    @property
+    def submitted(self) -> bool:
+        return self in (DeadlineState.SUBMITTED_ON_TIME, DeadlineState.SUBMITTED_LATE)
+
+    @property
+    def closed(self) -> bool:
+        return self.submitted or self is DeadlineState.WAIVED
+
+
+_STATE_LABELS: dict[DeadlineState, str] = {
+    DeadlineState.OPEN: "Chưa nộp",
+    DeadlineState.SUBMITTED_ON_TIME: "Đã nộp đúng hạn",
+    DeadlineState.SUBMITTED_LATE: "Đã nộp trễ hạn",
+    DeadlineState.WAIVED: "Được miễn",
+    DeadlineState.EXTENDED: "Đã gia hạn",
+}
+
+
+class DeadlineEvent(StrEnum):
+    SUBMIT = "submit"
+    WAIVE = "waive"
+    EXTEND = "extend"
+
+    @property
+    def label(self) -> str:
+        return {"submit": "nộp báo cáo", "waive": "miễn nộp", "extend": "gia hạn"}[self.value]
+
+
+class DeadlineTransitionError(UserError):
+    """A refused deadline transition; the message is Vietnamese."""
+
+
+class SubmissionAssessment(NamedTuple):
+    on_time: bool
+    late_working_days: int
+
+
+def assess_submission(due: dt.date, received: dt.date, cal: WorkingDays) -> SubmissionAssessment:
+    """On time when ``received <= due``; otherwise late by working days (module docstring)."""
+    if received <= due:
+        return SubmissionAssessment(on_time=True, late_working_days=0)
+    late = cal.working_days_between(due, received)
+    if not cal.is_working_day(received):
+        late += 1  # registered on the next working day
+    return SubmissionAssessment(on_time=False, late_working_days=late)
+
+
+@dataclass(frozen=True)
+class Deadline:
+    """One deadline's status. Transitions return a new value (never mutate)."""
+
+    due: dt.date
+    state: DeadlineState = DeadlineState.OPEN
+    extended_to: dt.date | None = None
+    received: dt.date | None = None
+    late_working_days: int = 0
+    reason: str | None = None  # of the last waive / extend
+
+    @property
+    def effective_due(self) -> dt.date:
+        return self.extended_to or self.due
+
+
+def _refuse(deadline: Deadline, event: DeadlineEvent, why: str = "") -> DeadlineTransitionError:
+    return DeadlineTransitionError(
+        _nfc(
+            f"Không thể {event.label}: hạn ngày {_d(deadline.effective_due)} đang ở trạng thái "
+            f"'{deadline.state.label}'.{why}"
+        )
+    )
+
+
+def _required_reason(event: DeadlineEvent, reason: str | None) -> str:
+    if reason is None or not reason.strip():
+        raise DeadlineTransitionError(
+            _nfc(f"Không thể {event.label}: cần ghi rõ lý do."), field="lý do"
+        )
+    return _nfc(reason.strip())
+
+
+def submit(deadline: Deadline, received: dt.date, cal: WorkingDays) -> Deadline:
+    """Record the report received on `received`; refused once submitted or waived."""
+    if deadline.state.closed:
+        raise _refuse(deadline, DeadlineEvent.SUBMIT)
+    on_time, late = assess_submission(deadline.effective_due, received, cal)
+    return dataclasses.replace(
+        deadline,
+        state=DeadlineState.SUBMITTED_ON_TIME if on_time else DeadlineState.SUBMITTED_LATE,
+        received=received,
+        late_working_days=late,
+    )
+
+
+def waive(deadline: Deadline, reason: str | None) -> Deadline:
+    """Exempt the unit from this deadline; refused once submitted or already waived."""
+    if deadline.state.closed:
+        raise _refuse(deadline, DeadlineEvent.WAIVE)
+    return dataclasses.replace(
+        deadline, state=DeadlineState.WAIVED, reason=_required_reason(DeadlineEvent.WAIVE, reason)
+    )
+
+
+def extend(deadline: Deadline, new_due: dt.date, reason: str | None) -> Deadline:
+    """Move the due date later; refused once submitted or waived."""
+    if deadline.state.closed:
+        raise _refuse(deadline, DeadlineEvent.EXTEND)
+    text = _required_reason(DeadlineEvent.EXTEND, reason)
+    if new_due <= deadline.effective_due:
+        raise DeadlineTransitionError(
+            _nfc(
+                f"Không thể gia hạn: ngày mới {_d(new_due)} phải sau hạn hiện tại "
+                f"{_d(deadline.effective_due)}."
+            ),
+            field="hạn mới",
+        )
+    return dataclasses.replace(
+        deadline, state=DeadlineState.EXTENDED, extended_to=new_due, reason=text
+    )

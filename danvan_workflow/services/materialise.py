@@ -1,0 +1,206 @@
+"""Materialise deadlines: one row per (obligation, reporting unit, period), set-based.
+
+Occurrences are computed once per obligation in Python (the pure core), written
+to a temporary table, and joined to the reporters in SQL:
+
+    INSERT INTO deadlines SELECT ... FROM tmp_occurrences JOIN obligation_reporters
+    ON CONFLICT DO NOTHING
+
+Open future deadlines whose computed due date moved (a rule or a calendar
+override changed) are updated in one statement, and each move is written to
+the audit log in one INSERT ... SELECT. Submitted deadlines are never touched.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import (
+    Column,
+    Date,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    and_,
+    func,
+    insert,
+    literal,
+    select,
+    text,
+    true,
+)
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from danvan_workflow.core.calendar import WorkingCalendar
+from danvan_workflow.core.occurrences import Occurrence, occurrences
+from danvan_workflow.core.rules import parse_rule
+from danvan_workflow.db.models import AuditEntry, Deadline, Obligation, ObligationReporter, Plan
+from danvan_workflow.db.types import sql_instant
+from danvan_workflow.services.calendar import calendar_for
+from danvan_workflow.settings import get_settings
+from danvan_workflow.timeutil import now, today
+
+_tmp_meta = MetaData()
+TMP = Table(
+    "tmp_occurrences", _tmp_meta,
+    Column("obligation_id", Integer, nullable=False),
+    Column("period_key", String(64), nullable=False),
+    Column("period_label", String(200), nullable=False),
+    Column("period_start", Date),
+    Column("period_end", Date),
+    Column("due_on", Date),
+    Column("window_end", Date),
+    prefixes=["TEMPORARY"],
+)
+
+OPEN = "open"
+
+
+@dataclass
+class MaterialiseResult:
+    occurrences: int = 0
+    inserted: int = 0
+    moved: int = 0
+    cancelled: int = 0
+
+
+def horizon_end(day: dt.date | None = None) -> dt.date:
+    """Default horizon: the end of next year (`engine.horizon_years` after this one)."""
+    day = day or today()
+    return dt.date(day.year + get_settings().engine.horizon_years, 12, 31)
+
+
+def obligation_occurrences(
+    rules: list[dict[str, Any]], plan_year: int, cal: WorkingCalendar, end: dt.date,
+) -> list[Occurrence]:
+    start = dt.date(plan_year, 1, 1)
+    out: dict[str, Occurrence] = {}
+    for raw in rules:
+        rule = parse_rule(raw)
+        lo = max(start, rule.valid_from) if rule.valid_from else start
+        for occ in occurrences(rule, cal, lo, end, by_shift=get_settings().engine.by_shift):
+            out.setdefault(occ.period_key, occ)
+    return list(out.values())
+
+
+def _insert_ignore(session: Session):  # type: ignore[no-untyped-def]
+    return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+
+
+def materialise(
+    session: Session, *, obligation_ids: set[int] | None = None, until: dt.date | None = None,
+    cal: WorkingCalendar | None = None, actor: str = "system", recompute: bool = True,
+) -> MaterialiseResult:
+    """Create missing deadlines up to `until`; move open future ones whose due date changed."""
+    cal = cal or calendar_for(session)
+    until = until or horizon_end()
+    res = MaterialiseResult()
+    q = select(Obligation.id, Obligation.rules, Plan.year).join(Plan)
+    if obligation_ids is not None:
+        if not obligation_ids:
+            return res
+        q = q.where(Obligation.id.in_(obligation_ids))
+    rows: list[dict[str, Any]] = []
+    for ob_id, rules, year in session.execute(q).all():
+        for occ in obligation_occurrences(rules, year, cal, until):
+            rows.append(dict(
+                obligation_id=ob_id, period_key=occ.period_key, period_label=occ.period_label,
+                period_start=occ.period_start, period_end=occ.period_end,
+                due_on=occ.due if occ.window_start is None else occ.window_start,
+                window_end=occ.window_end,
+            ))
+    res.occurrences = len(rows)
+    conn = session.connection()
+    TMP.drop(conn, checkfirst=True)
+    TMP.create(conn)
+    try:
+        if rows:
+            conn.execute(insert(TMP), rows)
+        res.inserted = _insert_missing(session)
+        if recompute:
+            res.moved = _move_changed(session, actor)
+            res.cancelled = _cancel_vanished(session, actor, obligation_ids)
+    finally:
+        TMP.drop(conn, checkfirst=True)
+    return res
+
+
+def _insert_missing(session: Session) -> int:
+    D, R = Deadline.__table__, ObligationReporter.__table__
+    stamp = sql_instant(now(), session.get_bind().dialect.name)
+    sel = (
+        select(TMP.c.obligation_id, R.c.unit_id, TMP.c.period_key, TMP.c.period_label,
+               TMP.c.period_start, TMP.c.period_end, TMP.c.due_on, TMP.c.due_on,
+               TMP.c.window_end, literal(OPEN), literal(stamp), literal(stamp))
+        .select_from(TMP.join(R, R.c.obligation_id == TMP.c.obligation_id))
+        .where(true())
+    )
+    cols = ["obligation_id", "unit_id", "period_key", "period_label", "period_start",
+            "period_end", "due_on", "original_due_on", "window_end", "status", "created_at",
+            "updated_at"]
+    stmt = _insert_ignore(session)(D).from_select(cols, sel).on_conflict_do_nothing(
+        index_elements=["obligation_id", "unit_id", "period_key"])
+    return session.execute(stmt).rowcount or 0
+
+
+def _move_changed(session: Session, actor: str) -> int:
+    """Open, not extended, future deadlines take the newly computed due date."""
+    D, A = Deadline.__table__, AuditEntry.__table__
+    dialect = session.get_bind().dialect.name
+    stamp = sql_instant(now(), dialect)
+    cond = and_(
+        D.c.obligation_id == TMP.c.obligation_id, D.c.period_key == TMP.c.period_key,
+        D.c.status == OPEN, D.c.due_on >= today(), TMP.c.due_on.is_not(None),
+        D.c.due_on != TMP.c.due_on,
+    )
+    # audit first (it needs the old value), then update: same transaction
+    audit = select(
+        literal(stamp), literal(actor), literal("deadline.moved"), literal("deadline"),
+        func.cast(D.c.id, String),
+        func.json_object("due_on", D.c.due_on) if dialect == "sqlite"
+        else func.json_build_object("due_on", D.c.due_on),
+        func.json_object("due_on", TMP.c.due_on) if dialect == "sqlite"
+        else func.json_build_object("due_on", TMP.c.due_on),
+        literal("Hạn được tính lại do thay đổi quy tắc hoặc lịch ngày nghỉ"),
+    ).select_from(D.join(TMP, cond))
+    session.execute(insert(A).from_select(
+        ["at", "actor", "action", "entity", "entity_id", "before", "after", "note"], audit))
+    sub = select(TMP.c.due_on).where(
+        TMP.c.obligation_id == D.c.obligation_id, TMP.c.period_key == D.c.period_key,
+    ).scalar_subquery()
+    exists_cond = select(literal(1)).where(cond).exists()
+    result = session.execute(
+        D.update().where(exists_cond).values(
+            due_on=sub, original_due_on=sub, updated_at=stamp))
+    return result.rowcount or 0
+
+
+def _cancel_vanished(session: Session, actor: str, obligation_ids: set[int] | None) -> int:
+    """Open future deadlines whose occurrence no longer exists (rule changed) are cancelled."""
+    D = Deadline.__table__
+    dialect = session.get_bind().dialect.name
+    stamp = sql_instant(now(), dialect)
+    scope = [D.c.status == OPEN, D.c.due_on >= today(), D.c.model_id.is_(None),
+             D.c.period_key.not_like("request:%")]
+    if obligation_ids is not None:
+        scope.append(D.c.obligation_id.in_(obligation_ids))
+    missing = ~select(literal(1)).where(
+        TMP.c.obligation_id == D.c.obligation_id, TMP.c.period_key == D.c.period_key).exists()
+    ids = [r[0] for r in session.execute(select(D.c.id).where(*scope, missing))]
+    if not ids:
+        return 0
+    session.execute(D.update().where(D.c.id.in_(ids)).values(status="cancelled", updated_at=stamp))
+    session.execute(insert(AuditEntry.__table__), [
+        dict(at=now(), actor=actor, action="deadline.cancelled", entity="deadline",
+             entity_id=str(i), before={"status": OPEN}, after={"status": "cancelled"},
+             note="Kỳ báo cáo không còn trong quy tắc mới") for i in ids])
+    return len(ids)
+
+
+def drop_temp(session: Session) -> None:
+    session.execute(text("DROP TABLE IF EXISTS tmp_occurrences"))

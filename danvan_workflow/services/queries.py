@@ -1,0 +1,116 @@
+"""Read models: deadlines with their reporter, recipient and plan, for lists and exports."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, aliased
+
+from danvan_workflow.core.calendar import WorkingCalendar
+from danvan_workflow.core.vietnamese import days_left_text, format_date_long
+from danvan_workflow.db.models import Deadline, Obligation, Plan, Submission, Unit
+from danvan_workflow.errors import UserError
+
+STATUS_LABELS = {
+    "open": "Chưa nộp",
+    "extended": "Đã gia hạn",
+    "submitted": "Đã nộp đúng hạn",
+    "submitted_late": "Đã nộp muộn",
+    "waived": "Được miễn",
+    "cancelled": "Đã hủy",
+}
+
+
+@dataclass(frozen=True)
+class DeadlineView:
+    id: int
+    plan_code: str
+    obligation_code: str
+    title: str
+    reporter_code: str
+    reporter_name: str
+    recipient_code: str
+    recipient_name: str
+    period_key: str
+    period_label: str
+    due_on: dt.date | None
+    window_end: dt.date | None
+    status: str
+    received_on: dt.date | None
+    document_number: str | None
+
+    def as_json(self) -> dict[str, Any]:
+        d = asdict(self)
+        for k in ("due_on", "window_end", "received_on"):
+            d[k] = d[k].isoformat() if d[k] else None
+        d["status_label"] = STATUS_LABELS.get(self.status, self.status)
+        return d
+
+    def due_text(self) -> str:
+        return format_date_long(self.due_on) if self.due_on else "Thường xuyên"
+
+    def left_text(self, today: dt.date, cal: WorkingCalendar) -> str:
+        if self.due_on is None or self.status not in ("open", "extended"):
+            return ""
+        return days_left_text(self.due_on, today, cal)
+
+
+def resolve_unit(session: Session, code: str, field: str = "unit") -> Unit:
+    unit = session.execute(select(Unit).where(Unit.code == code)).scalar_one_or_none()
+    if unit is None:
+        raise UserError(f"không có đơn vị mã '{code}'", field=field)
+    return unit
+
+
+def resolve_plan(session: Session, code: str, field: str = "plan") -> Plan:
+    plan = session.execute(select(Plan).where(Plan.code == code)).scalar_one_or_none()
+    if plan is None:
+        known = ", ".join(session.execute(select(Plan.code).order_by(Plan.code)).scalars())
+        raise UserError(f"không có kế hoạch số '{code}' (có: {known})", field=field)
+    return plan
+
+
+def list_deadlines(
+    session: Session, *, start: dt.date | None = None, end: dt.date | None = None,
+    unit: str | None = None, plan: str | None = None, status: str | None = None,
+    include_continuous: bool = True, limit: int | None = None,
+) -> list[DeadlineView]:
+    reporter, recipient = aliased(Unit), aliased(Unit)
+    q = (
+        select(Deadline.id, Plan.code, Obligation.code, Obligation.title, reporter.code,
+               reporter.name, recipient.code, recipient.name, Deadline.period_key,
+               Deadline.period_label, Deadline.due_on, Deadline.window_end, Deadline.status,
+               Submission.received_on, Submission.document_number)
+        .join(Obligation, Obligation.id == Deadline.obligation_id)
+        .join(Plan, Plan.id == Obligation.plan_id)
+        .join(reporter, reporter.id == Deadline.unit_id)
+        .join(recipient, recipient.id == Obligation.recipient_id)
+        .outerjoin(Submission, Submission.deadline_id == Deadline.id)
+        .order_by(Deadline.due_on.is_(None), Deadline.due_on, Plan.code, reporter.code)
+    )
+    dated = []
+    if start:
+        dated.append(Deadline.due_on >= start)
+    if end:
+        dated.append(Deadline.due_on <= end)
+    if dated:
+        from sqlalchemy import and_, or_
+        cond = and_(*dated)
+        q = q.where(or_(cond, Deadline.due_on.is_(None)) if include_continuous else cond)
+    if unit:
+        resolve_unit(session, unit)
+        q = q.where(reporter.code == unit)
+    if plan:
+        resolve_plan(session, plan)
+        q = q.where(Plan.code == plan)
+    if status:
+        if status not in STATUS_LABELS:
+            raise UserError(f"trạng thái '{status}' không hợp lệ; chọn: "
+                            + ", ".join(STATUS_LABELS), field="status")
+        q = q.where(Deadline.status == status)
+    if limit:
+        q = q.limit(limit)
+    return [DeadlineView(*row) for row in session.execute(q).all()]

@@ -1,0 +1,108 @@
+"""Plan phrases -> rules."""
+
+from __future__ import annotations
+
+import datetime as dt
+import unicodedata
+
+import pytest
+
+from danvan_workflow.core.occurrences import occurrences
+from danvan_workflow.core.phrases import PhraseError, normalise_phrase, parse_phrase
+from danvan_workflow.core.rules import (
+    ContinuousRule,
+    EveryNMonthsRule,
+    FixedRule,
+    OnRequestRule,
+    PeriodicRule,
+    Rule,
+)
+from danvan_workflow.errors import UserError
+from tests.core.test_calendar import calendar_2026
+
+
+def periodic(period: str, offset: int = 2) -> PeriodicRule:
+    return PeriodicRule(
+        period=period,  # type: ignore[arg-type]
+        basis="nd09",
+        offset_kind="working_days",
+        offset=offset,
+    )
+
+
+CASES: list[tuple[str, list[Rule]]] = [
+    ("trước ngày 20/11 hằng năm", [FixedRule(day=20, month=11, mode="before")]),
+    ("trước ngày 20/11 hàng năm", [FixedRule(day=20, month=11, mode="before")]),
+    ("chậm nhất ngày 25/7/2023", [FixedRule(day=25, month=7, year=2023, mode="by")]),
+    ("Chậm nhất là ngày 25/7/2023.", [FixedRule(day=25, month=7, year=2023, mode="by")]),
+    ("trước ngày 31/12/2023", [FixedRule(day=31, month=12, year=2023, mode="before")]),
+    ("chậm nhất ngày 15/12", [FixedRule(day=15, month=12, mode="by")]),
+    ("chậm nhất ngày 15/12/2023", [FixedRule(day=15, month=12, year=2023, mode="by")]),
+    ("đến ngày 15/12/2023", [FixedRule(day=15, month=12, year=2023, mode="by")]),
+    ("định kỳ hằng tháng", [periodic("month")]),
+    ("hằng tháng", [periodic("month")]),
+    ("hàng tháng", [periodic("month")]),
+    ("hằng quý", [periodic("quarter")]),
+    ("định kỳ hằng quý", [periodic("quarter")]),
+    ("định kỳ 6 tháng", [periodic("half_year")]),
+    (
+        "6 tháng, 9 tháng và cuối năm",
+        [periodic("half_year"), periodic("nine_months"), periodic("year")],
+    ),
+    ("định kỳ 6 tháng, hằng năm", [periodic("half_year"), periodic("year")]),
+    ("định kỳ 3 tháng, 6 tháng", [EveryNMonthsRule(months=(3, 6))]),
+    ("định kỳ 3 tháng và 6 tháng", [EveryNMonthsRule(months=(3, 6))]),
+    ("hằng năm", [periodic("year")]),
+    ("Định kỳ hằng năm", [periodic("year")]),
+    ("Thường xuyên", [ContinuousRule()]),
+    ("khi có yêu cầu", [OnRequestRule()]),
+    ("Khi có văn bản yêu cầu", [OnRequestRule()]),
+    ("đột xuất", [OnRequestRule()]),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), CASES)
+def test_phrase(text: str, expected: list[Rule]) -> None:
+    assert parse_phrase(text) == expected
+
+
+@pytest.mark.parametrize(("text", "expected"), CASES)
+def test_phrase_tolerates_nfd_case_and_spaces(text: str, expected: list[Rule]) -> None:
+    messy = "  " + unicodedata.normalize("NFD", text.upper()).replace(" ", "   ") + " "
+    assert parse_phrase(messy) == expected
+
+
+def test_default_offset_parameter() -> None:
+    assert parse_phrase("hằng tháng", default_offset=5) == [periodic("month", 5)]
+
+
+def test_normalise_phrase() -> None:
+    assert normalise_phrase(" ĐỊNH  KỲ HÀNG QUÝ. ") == "định kỳ hằng quý"
+
+
+def test_phrase_due_dates() -> None:
+    (rule,) = parse_phrase("trước ngày 20/11 hằng năm")
+    occ = occurrences(rule, calendar_2026(), dt.date(2026, 1, 1), dt.date(2026, 12, 31))
+    assert [o.due for o in occ] == [dt.date(2026, 11, 19)]
+
+
+@pytest.mark.parametrize(
+    ("text", "hint"),
+    [
+        ("mỗi khi trời mưa", "{kind: fixed, day: 20, month: 11, mode: before}"),
+        ("ngày 20/11", "{kind: fixed, day: 20, month: 11, mode: before}"),
+        ("   ", "cụm từ trống"),
+        ("chậm nhất ngày 30/2/2023", "Ngày 30/2/2023 không tồn tại"),
+        ("chậm nhất ngày 29/2", "29/2 không có ở mọi năm"),
+        ("hằng tuần", "{kind: periodic, period: month"),
+    ],
+)
+def test_unknown_phrase(text: str, hint: str) -> None:
+    with pytest.raises(PhraseError) as info:
+        parse_phrase(text)
+    message = str(info.value)
+    assert "Không hiểu cụm từ thời hạn" in message
+    assert hint in message
+    assert unicodedata.is_normalized("NFC", message)
+    assert isinstance(info.value, ValueError)
+    assert isinstance(info.value, UserError)
