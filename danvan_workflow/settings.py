@@ -36,7 +36,7 @@ class Settings(BaseSettings):
     database_url: str | None = None
     config_dir: Path = Path("./config")
     operator: str = "cli"
-    engine: EngineSettings = EngineSettings()
+    engine: EngineSettings = Field(default_factory=lambda: EngineSettings.model_validate({}))
 
     @property
     def db_url(self) -> str:

@@ -15,7 +15,8 @@ from danvan_workflow.errors import ConfigErrors, UserError
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-console = Console()
+# Tables stay readable when the output is a pipe or a file (rich would assume 80 columns).
+console = Console(width=None if sys.stdout.isatty() else 200)
 err_console = Console(stderr=True)
 
 
@@ -57,4 +58,4 @@ def parse_date(value: str | None, field: str) -> dt.date | None:
 
 def stdout_utf8() -> None:
     if hasattr(sys.stdout, "reconfigure"):
-        sys.stdout.reconfigure(encoding="utf-8")  # type: ignore[union-attr]
+        sys.stdout.reconfigure(encoding="utf-8")

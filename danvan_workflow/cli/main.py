@@ -148,7 +148,8 @@ def rules_explain(phrase: Annotated[str, typer.Argument(help='Ví dụ: "trướ
         cal = calendar_for(s)
     start = today()
     for rule in rules:
-        console.print(f"[bold]Quy tắc:[/] {json.dumps(rule.model_dump(mode='json', exclude_none=True), ensure_ascii=False)}", highlight=False)
+        shape = json.dumps(rule.model_dump(mode="json", exclude_none=True), ensure_ascii=False)
+        console.print(f"[bold]Quy tắc:[/] {shape}", highlight=False)
         console.print(f"  {explain_rule(rule)}", highlight=False)
         found = occurrences(rule, cal, start, dt.date(start.year + 10, 12, 31))[:count]
         if not found:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Table, delete, insert, select, tuple_, update
@@ -56,6 +57,8 @@ LABELS = {
 
 
 def _norm(v: Any) -> Any:
+    if isinstance(v, float | Decimal) or (isinstance(v, int) and not isinstance(v, bool)):
+        return format(Decimal(str(v)).normalize(), "f")
     if isinstance(v, dict | list):
         return json.dumps(v, sort_keys=True, ensure_ascii=False, default=str)
     if v is not None and not isinstance(v, str | int | bool):
@@ -79,7 +82,8 @@ def sync_rows(
     q = select(*(table.c[c] for c in {*cols, *key}), *( [table.c.id] if has_id else []))
     for col, val in (scope or {}).items():
         q = q.where(table.c[col] == val)
-    existing = {tuple(r[k] for k in key): dict(r) for r in session.execute(q).mappings()}
+    existing: dict[tuple[Any, ...], dict[str, Any]] = {
+        tuple(r[k] for k in key): {**r} for r in session.execute(q).mappings()}
     want = {tuple(r[k] for k in key): r for r in desired}
     new = [r for k, r in want.items() if k not in existing]
     upd = []
@@ -126,13 +130,17 @@ def replace_rows(session: Session, table: Table, desired: list[dict[str, Any]],
     want = sorted(json.dumps({c: _norm(r[c]) for c in cols}, sort_keys=True) for r in desired)
     if have == want:
         return
+    (changes.added if not have else changes.removed if not want else changes.changed).append(label)
     stmt = delete(table)
     for col, val in scope.items():
         stmt = stmt.where(table.c[col] == val)
     session.execute(stmt)
     if desired:
         session.execute(insert(table), desired)
-    changes.changed.append(label)
+
+
+def _label(prefix: str, key: str) -> Callable[[dict[str, Any]], str]:
+    return lambda r: f"{prefix}{r[key]}"
 
 
 def _refuse_if_used(session: Session, what: str, checks: Iterable[tuple[Any, Any]]) -> \
@@ -150,7 +158,7 @@ def _refuse_if_used(session: Session, what: str, checks: Iterable[tuple[Any, Any
 
 def apply_bundle(session: Session, bundle: ConfigBundle) -> ChangeReport:
     rep = ChangeReport()
-    U = m.Unit.__table__
+    U = m.tbl(m.Unit)
     # units: insert/update without parents first, then parents
     unit_rows = [dict(code=u.code, name=u.name, kind=u.kind, level=u.level, sector=u.sector,
                       assumed=u.assumed, note=u.note, source_file=loc.file)
@@ -158,9 +166,9 @@ def apply_bundle(session: Session, bundle: ConfigBundle) -> ChangeReport:
     uc = rep.of("units")
     uid = sync_rows(session, U, ("code",), unit_rows, uc,
                     on_remove=_refuse_if_used(session, "đơn vị", [
-                        (m.Submission.__table__.c.deadline_id, "báo cáo đã nộp"),
-                        (m.DvkModel.__table__.c.unit_id, "mô hình Dân vận khéo"),
-                        (m.Score.__table__.c.unit_id, "điểm thi đua"),
+                        (m.tbl(m.Submission).c.deadline_id, "báo cáo đã nộp"),
+                        (m.tbl(m.DvkModel).c.unit_id, "mô hình Dân vận khéo"),
+                        (m.tbl(m.Score).c.unit_id, "điểm thi đua"),
                     ]))
     unit_id = {k[0]: v for k, v in uid.items()}
     current_parent = dict(session.execute(select(U.c.code, U.c.parent_id)).all())
@@ -171,25 +179,27 @@ def apply_bundle(session: Session, bundle: ConfigBundle) -> ChangeReport:
             if u.code not in uc.added and u.code not in uc.changed:
                 uc.changed.append(u.code)
 
-    sync_rows(session, m.Channel.__table__, ("code",), [
+    sync_rows(session, m.tbl(m.Channel), ("code",), [
         dict(code=c.code, kind=c.kind, url=c.url, rate_per_second=c.rate_per_second,
              concurrency=c.concurrency, max_attempts=c.max_attempts) for c in bundle.channels
     ], rep.of("channels"))
 
-    sync_rows(session, m.Contact.__table__, ("code",), [
+    sync_rows(session, m.tbl(m.Contact), ("code",), [
         dict(code=c.code, name=c.name, unit_id=unit_id[c.unit], role=c.role, email=c.email,
              zalo_user_id=c.zalo_user_id, zalo_chat_id=c.zalo_chat_id, phone=c.phone,
              channels=list(c.channels), source_file=loc.file) for c, loc in bundle.contacts
     ], rep.of("contacts"))
 
+    _apply_contact_channels(session, bundle, rep)
+
     cal = rep.of("calendar_overrides")
-    sync_rows(session, m.CalendarOverride.__table__, ("day",), [
+    sync_rows(session, m.tbl(m.CalendarOverride), ("day",), [
         dict(day=o.date, kind=o.kind, name=o.name, document=o.document, source_file=loc.file)
         for o, loc in bundle.calendar
     ], cal, label=lambda r: f"{r['day']:%d/%m/%Y}")
     rep.calendar_changed = cal.any
 
-    sync_rows(session, m.ConfigDocument.__table__, ("name",), [
+    sync_rows(session, m.tbl(m.ConfigDocument), ("name",), [
         dict(name="reminders", content=bundle.reminders.model_dump(mode="json"),
              source_file="config/reminders.yaml")
     ], rep.of("config_documents"))
@@ -200,8 +210,8 @@ def apply_bundle(session: Session, bundle: ConfigBundle) -> ChangeReport:
 
 def _apply_plans(session: Session, bundle: ConfigBundle, unit_id: dict[str, int | None],
                  rep: ChangeReport) -> None:
-    P, T, TU = m.Plan.__table__, m.PlanTask.__table__, m.PlanTaskUnit.__table__
-    O, OR = m.Obligation.__table__, m.ObligationReporter.__table__
+    P, T, TU = m.tbl(m.Plan), m.tbl(m.PlanTask), m.tbl(m.PlanTaskUnit)
+    OB, OR = m.tbl(m.Obligation), m.tbl(m.ObligationReporter)
     pid = sync_rows(session, P, ("code",), [
         dict(code=pb.model.plan.code, title=pb.model.plan.title,
              issuer_id=unit_id[pb.model.plan.issuer], issued_on=pb.model.plan.issued_on,
@@ -216,7 +226,7 @@ def _apply_plans(session: Session, bundle: ConfigBundle, unit_id: dict[str, int 
             dict(plan_id=plan_id, number=t.number, title=t.title, timing_text=t.timing,
                  rules=pb.task_rules.get(t.number, [])) for t in pb.model.tasks
         ], rep.of("plan_tasks"), scope={"plan_id": plan_id},
-            label=lambda r, c=code: f"{c} nhiệm vụ {r['number']}")
+            label=_label(f"{code} nhiệm vụ ", "number"))
         task_ids = [v for v in tid.values() if v is not None]
         tu_rows = [dict(task_id=tid[(plan_id, t.number)], unit_id=unit_id[c], role=role)
                    for t in pb.model.tasks for role in ("directing", "advising", "implementing")
@@ -241,8 +251,8 @@ def _apply_plans(session: Session, bundle: ConfigBundle, unit_id: dict[str, int 
                 task_id=tid.get((plan_id, ob.task)) if ob.task else None,
                 recipient_id=unit_id[ob.recipient], timing_text=ob.timing, rules=rules,
                 rule_kind=kinds.pop() if len(kinds) == 1 else "mixed", reminders=ob.reminders))
-        oid = sync_rows(session, O, ("plan_id", "code"), ob_rows, oc, scope={"plan_id": plan_id},
-                        label=lambda r, c=code: f"{c} {r['code']}")
+        oid = sync_rows(session, OB, ("plan_id", "code"), ob_rows, oc, scope={"plan_id": plan_id},
+                        label=_label(f"{code} ", "code"))
         changed_codes = {lbl.split(" ", 1)[1] for lbl in set(oc.added) | set(oc.changed)
                          if lbl not in before and lbl.startswith(code + " ")}
         ob_ids = {k[1]: v for k, v in oid.items() if v is not None}
@@ -271,27 +281,55 @@ def _apply_plan_parts(session: Session, pb: Any, plan_id: int | None,
     pf = pb.model
     ch = rep.of("plan_parts")
     code = pf.plan.code
-    replace_rows(session, m.Quota.__table__, [
+    replace_rows(session, m.tbl(m.Quota), [
         dict(plan_id=plan_id, selector=q.selector.model_dump(exclude_none=True),
              min_models=q.min_models) for q in pf.quotas
     ], ch, scope={"plan_id": plan_id}, label=f"{code} hạn mức")
     sc = pf.scorecard
-    sync_rows(session, m.ScoreCriterion.__table__, ("plan_id", "code"), [
+    sync_rows(session, m.tbl(m.ScoreCriterion), ("plan_id", "code"), [
         dict(plan_id=plan_id, code=c.code, title=c.title, max_points=c.max_points,
              bonus_points=c.bonus_points) for c in (sc.criteria if sc else [])
     ], ch, scope={"plan_id": plan_id}, label=lambda r: f"{code} tiêu chí {r['code']}")
-    sync_rows(session, m.ClassificationThreshold.__table__, ("plan_id", "label"), [
+    sync_rows(session, m.tbl(m.ClassificationThreshold), ("plan_id", "label"), [
         dict(plan_id=plan_id, label=t.label, min_points=t.min)
         for t in (sc.classification if sc else [])
     ], ch, scope={"plan_id": plan_id}, label=lambda r: f"{code} xếp loại {r['label']}")
-    sync_rows(session, m.ScoringBody.__table__, ("plan_id", "scorer_id"), [
+    sync_rows(session, m.tbl(m.ScoringBody), ("plan_id", "scorer_id"), [
         dict(plan_id=plan_id, scorer_id=unit_id[b.scorer],
              scored=[s.model_dump(exclude_none=True) for s in b.scored], due_rule=b.due_rule)
         for b in (sc.scoring_bodies if sc else [])
     ], ch, scope={"plan_id": plan_id}, label=lambda r: f"{code} cơ quan chấm điểm")
-    sync_rows(session, m.Target.__table__, ("plan_id", "code"), [
+    sync_rows(session, m.tbl(m.Target), ("plan_id", "code"), [
         dict(plan_id=plan_id, code=t.code, title=t.title, fact=t.fact,
              population=[s.model_dump(exclude_none=True) for s in t.population],
              threshold_percent=t.threshold_percent, comparison=t.comparison)
         for t in pf.targets
     ], ch, scope={"plan_id": plan_id}, label=lambda r: f"{code} chỉ tiêu {r['code']}")
+
+
+ADDRESS_FOR_KIND = {"email": "email", "zalo_oa": "zalo_user_id", "zalo_bot": "zalo_chat_id",
+                    "zalo_zns": "phone"}
+
+
+def _apply_contact_channels(session: Session, bundle: ConfigBundle, rep: ChangeReport) -> None:
+    """Expand each contact's channels: the listed ones, or every channel it has an address for."""
+    C, CC = m.tbl(m.Contact), m.tbl(m.ContactChannel)
+    ids = dict(session.execute(select(C.c.code, C.c.id)).all())
+    kinds = {c.code: c.kind for c in bundle.channels}
+    wanted: set[tuple[int, str]] = set()
+    for c, _ in bundle.contacts:
+        codes = c.channels or [code for code, kind in kinds.items()
+                               if kind in ADDRESS_FOR_KIND and getattr(c, ADDRESS_FOR_KIND[kind])]
+        for code in codes:
+            field = ADDRESS_FOR_KIND.get(kinds.get(code, ""))
+            if field is None or getattr(c, field):
+                wanted.add((ids[c.code], code))
+    have = {(a, b) for a, b in session.execute(select(CC.c.contact_id, CC.c.channel_code))}
+    if have == wanted:
+        return
+    gone, new = have - wanted, wanted - have
+    for contact_id, code in gone:
+        session.execute(delete(CC).where(CC.c.contact_id == contact_id, CC.c.channel_code == code))
+    if new:
+        session.execute(insert(CC), [dict(contact_id=a, channel_code=b) for a, b in sorted(new)])
+    rep.of("contacts").changed.append(f"kênh nhận: +{len(new)} -{len(gone)}")

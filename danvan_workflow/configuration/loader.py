@@ -60,7 +60,7 @@ class ConfigBundle:
     contacts: list[tuple[ContactIn, Located]] = field(default_factory=list)
     channels: list[ChannelIn] = field(default_factory=list)
     calendar: list[tuple[CalendarOverride, Located]] = field(default_factory=list)
-    reminders: RemindersFile = field(default_factory=RemindersFile)
+    reminders: RemindersFile = field(default_factory=lambda: RemindersFile())
     plans: list[PlanBundle] = field(default_factory=list)
 
     def overrides(self) -> list[CalendarOverride]:
@@ -225,19 +225,19 @@ def load_config(root: Path) -> ConfigBundle:
         cf = col.validate(ContactsFile, doc)
         if cf is None:
             continue
-        for i, c in enumerate(cf.contacts):
-            if c.code in contact_codes:
+        for i, ct in enumerate(cf.contacts):
+            if ct.code in contact_codes:
                 col.add(doc.error(("contacts", i, "code"),
-                                  f"mã đầu mối '{c.code}' bị trùng (đã có trong "
-                                  f"{contact_codes[c.code]})"))
+                                  f"mã đầu mối '{ct.code}' bị trùng (đã có trong "
+                                  f"{contact_codes[ct.code]})"))
                 continue
-            contact_codes[c.code] = doc.display
-            need_unit(doc, ("contacts", i, "unit"), c.unit, "đơn vị của đầu mối")
-            for j, chan in enumerate(c.channels):
+            contact_codes[ct.code] = doc.display
+            need_unit(doc, ("contacts", i, "unit"), ct.unit, "đơn vị của đầu mối")
+            for j, chan in enumerate(ct.channels):
                 if chan not in channel_codes:
                     col.add(doc.error(("contacts", i, "channels", j),
                                       f"kênh '{chan}' không có trong config/channels.yaml"))
-            bundle.contacts.append((c, Located(doc.display, doc.line_of(("contacts", i)))))
+            bundle.contacts.append((ct, Located(doc.display, doc.line_of(("contacts", i)))))
 
     # calendar overrides
     seen_days: dict[dt.date, str] = {}
@@ -250,22 +250,23 @@ def load_config(root: Path) -> ConfigBundle:
             continue
         for key, kind in (("days_off", "day_off"), ("working_days", "working_day")):
             for i, day in enumerate(getattr(cal, key)):
-                loc = (key, i, "date")
+                dloc: tuple[str | int, ...] = (key, i, "date")
                 if day.date.year != cal.year:
-                    col.add(doc.error(loc, f"ngày {day.date:%d/%m/%Y} không thuộc năm {cal.year}"))
+                    col.add(doc.error(dloc, f"ngày {day.date:%d/%m/%Y} không thuộc năm {cal.year}"))
                     continue
                 if day.date in seen_days:
-                    col.add(doc.error(loc, f"ngày {day.date:%d/%m/%Y} được khai báo hai lần"))
+                    col.add(doc.error(dloc, f"ngày {day.date:%d/%m/%Y} được khai báo hai lần"))
                     continue
                 if kind == "working_day" and day.date.weekday() < 5:
-                    col.add(doc.error(loc, f"ngày làm bù {day.date:%d/%m/%Y} không phải "
+                    col.add(doc.error(dloc, f"ngày làm bù {day.date:%d/%m/%Y} không phải "
                                            "Thứ Bảy hay Chủ nhật"))
                     continue
                 seen_days[day.date] = doc.display
                 bundle.calendar.append((
-                    CalendarOverride(date=day.date, kind=kind, name=day.name,
+                    CalendarOverride(date=day.date, kind=kind,  # type: ignore[arg-type]
+                                     name=day.name,
                                      document=day.document),
-                    Located(doc.display, doc.line_of(loc)),
+                    Located(doc.display, doc.line_of(dloc)),
                 ))
 
     # reminder policy

@@ -38,10 +38,12 @@ def vi_message(err: dict[str, Any]) -> str:
         return f"quá dài (tối đa {ctx.get('max_length')} ký tự)"
     if kind in ("greater_than", "greater_than_equal"):
         bound = ctx.get("gt", ctx.get("ge"))
-        return f"giá trị {err.get('input')!r} phải lớn hơn{'' if 'gt' in ctx else ' hoặc bằng'} {bound}"
+        rel = "lớn hơn" if "gt" in ctx else "lớn hơn hoặc bằng"
+        return f"giá trị {err.get('input')!r} phải {rel} {bound}"
     if kind in ("less_than", "less_than_equal"):
         bound = ctx.get("lt", ctx.get("le"))
-        return f"giá trị {err.get('input')!r} phải nhỏ hơn{'' if 'lt' in ctx else ' hoặc bằng'} {bound}"
+        rel = "nhỏ hơn" if "lt" in ctx else "nhỏ hơn hoặc bằng"
+        return f"giá trị {err.get('input')!r} phải {rel} {bound}"
     if kind == "value_error":
         msg = str(ctx.get("error", err.get("msg", "")))
         return msg.removeprefix("Value error, ")

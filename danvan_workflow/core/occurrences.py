@@ -250,7 +250,9 @@ def _periodic(
 ) -> list[Occurrence]:
     out: list[Occurrence] = []
     for year in range(start.year - 1, end.year + 2):
-        for p in periods_of_year(rule.period, rule.basis, year):
+        for index, p in enumerate(periods_of_year(rule.period, rule.basis, year), start=1):
+            if rule.indices is not None and index not in rule.indices:
+                continue
             try:
                 due = due_for_period(cal, rule, p.end)
             except CalendarRangeError:

@@ -139,8 +139,14 @@ def _periods(s: str, default_offset: int) -> list[Rule] | None:
             return None
         if kind not in kinds:
             kinds.append(kind)
+    # "6 tháng và cuối năm": the yearly report covers the second half, so the
+    # 6-month report is the first half only.
+    first_half_only = "half_year" in kinds and "year" in kinds
     return [
-        PeriodicRule(period=k, basis="nd09", offset_kind="working_days", offset=default_offset)
+        PeriodicRule(
+            period=k, basis="nd09", offset_kind="working_days", offset=default_offset,
+            indices=(1,) if k == "half_year" and first_half_only else None,
+        )
         for k in kinds
     ]
 

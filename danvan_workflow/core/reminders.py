@@ -123,6 +123,9 @@ def due_dates_for_day(
     Exact inverse of :func:`step_for`: ``step_for(d, day) == result.get(d)`` for
     every ``d``. Several due dates can share a step (a due date on a day off and
     the working day before it both have offset 0 on that working day).
+
+    Due dates outside the calendar's loaded range are not returned (``step_for``
+    raises for them, as the calendar cannot measure the distance).
     """
     result: dict[dt.date, int] = {}
     if not cal.is_working_day(day):
@@ -130,28 +133,42 @@ def due_dates_for_day(
     # Offsets <= 0: due dates on or after `day`; n = working days in (day, d].
     furthest_ahead = max(0, -ladder.steps[0])
     d, n, scanned = day, 0, 0
-    while n <= furthest_ahead:
+    while True:
         if ladder.hits(-n, max_overdue):
             result[d] = -n
-        d += ONE_DAY
+        following = d + ONE_DAY
+        working = _probe(cal, following)
+        if working is None:
+            break  # past the end of the loaded calendar
+        n += working
+        if n > furthest_ahead:
+            break
+        d = following
         scanned += 1
-        if cal.is_working_day(d):
-            n += 1
         _guard(scanned)
     # Offsets > 0: due dates before `day`; m = working days in (d, day].
     furthest_back = ladder.furthest_overdue(max_overdue)
-    d, m, scanned = day, 0, 0
-    while True:
-        if cal.is_working_day(d):
-            m += 1
-        d -= ONE_DAY
-        scanned += 1
-        if m > furthest_back:
-            break
+    d, m, scanned = day, 1, 0  # `day` is a working day
+    while m <= furthest_back:
+        preceding = d - ONE_DAY
+        working = _probe(cal, preceding)
+        if working is None:
+            break  # before the start of the loaded calendar
+        d = preceding
         if ladder.hits(m, max_overdue):
             result[d] = m
+        m += working
+        scanned += 1
         _guard(scanned)
     return result
+
+
+def _probe(cal: WorkingDays, d: dt.date) -> bool | None:
+    """is_working_day, or None when `d` is outside the calendar's loaded range."""
+    try:
+        return cal.is_working_day(d)
+    except ValueError:  # core.calendar.CalendarRangeError derives from ValueError
+        return None
 
 
 def _guard(scanned: int) -> None:

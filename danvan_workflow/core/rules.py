@@ -180,6 +180,18 @@ class PeriodicRule(_RuleBase):
     basis: Basis = "nd09"
     offset_kind: OffsetKind = "working_days"
     offset: int | None = None
+    # Which periods of the year, 1-based (e.g. [1]: the first half only, when the
+    # second half is covered by the yearly report). None: every period.
+    indices: tuple[int, ...] | None = None
+
+    @field_validator("indices", mode="before")
+    @classmethod
+    def _indices(cls, v: object) -> tuple[int, ...] | None:
+        if v is None:
+            return None
+        if not isinstance(v, list | tuple) or not v:
+            raise ValueError("'indices' phải là danh sách số thứ tự kỳ, ví dụ [1]")
+        return tuple(sorted({_int(x, "Số thứ tự kỳ (indices)", 1, 12) for x in v}))
 
     @field_validator("period", mode="before")
     @classmethod
@@ -288,7 +300,6 @@ class OnRequestRule(_RuleBase):
     """'Khi có yêu cầu': occurrences are created by an operator with their own due date."""
 
     kind: Literal["on_request"] = "on_request"
-
 
 
 def _rule_kind(value: Any) -> str | None:

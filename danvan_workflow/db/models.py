@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import (
     JSON,
@@ -20,6 +20,7 @@ from sqlalchemy import (
     MetaData,
     Numeric,
     String,
+    Table,
     Text,
     UniqueConstraint,
 )
@@ -82,6 +83,17 @@ class Contact(Base):
     source_file: Mapped[str | None] = mapped_column(String(300))
 
     unit: Mapped[Unit] = relationship()
+
+
+class ContactChannel(Base):
+    """Which channels reach a contact: expanded at config load from the contact's addresses."""
+
+    __tablename__ = "contact_channels"
+
+    contact_id: Mapped[int] = mapped_column(
+        ForeignKey("contacts.id", ondelete="CASCADE"), primary_key=True
+    )
+    channel_code: Mapped[str] = mapped_column(String(32), primary_key=True)
 
 
 class Channel(Base):
@@ -158,7 +170,9 @@ class PlanTaskUnit(Base):
     task_id: Mapped[int] = mapped_column(
         ForeignKey("plan_tasks.id", ondelete="CASCADE"), primary_key=True
     )
-    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id", ondelete="CASCADE"), primary_key=True)
+    unit_id: Mapped[int] = mapped_column(
+        ForeignKey("units.id", ondelete="CASCADE"), primary_key=True
+    )
     role: Mapped[str] = mapped_column(String(16), primary_key=True)
 
 
@@ -189,7 +203,9 @@ class ObligationReporter(Base):
     obligation_id: Mapped[int] = mapped_column(
         ForeignKey("obligations.id", ondelete="CASCADE"), primary_key=True
     )
-    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id", ondelete="CASCADE"), primary_key=True)
+    unit_id: Mapped[int] = mapped_column(
+        ForeignKey("units.id", ondelete="CASCADE"), primary_key=True
+    )
 
 
 class Deadline(Base):
@@ -440,6 +456,7 @@ class OutboxMessage(Base):
     target: Mapped[str | None] = mapped_column(String(300))  # explicit Apprise URL (test sends)
     kind: Mapped[str] = mapped_column(String(16))  # reminder | test | alert
     planned_for: Mapped[dt.date] = mapped_column(Date)
+    sweep_id: Mapped[int | None] = mapped_column(Integer, index=True)
     subject: Mapped[str | None] = mapped_column(String(300))
     body: Mapped[str | None] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(16), default="pending")
@@ -464,6 +481,7 @@ class Notification(Base):
     contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"))
     channel_code: Mapped[str] = mapped_column(String(32))
     escalation: Mapped[bool] = mapped_column(Boolean, default=False)
+    due_on: Mapped[dt.date] = mapped_column(Date)  # the due date the step was computed for
     planned_for: Mapped[dt.date] = mapped_column(Date)
     message_id: Mapped[int | None] = mapped_column(
         ForeignKey("outbox_messages.id", ondelete="SET NULL"), index=True
@@ -495,3 +513,13 @@ class SweepRun(Base):
     started_at: Mapped[dt.datetime] = mapped_column(default=_now)
     finished_at: Mapped[dt.datetime | None] = mapped_column()
     stats: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+def tbl(model: type[Base]) -> Table:
+    """The Core table of a model, typed as a Table (for set-based statements)."""
+    return cast(Table, model.__table__)
+
+
+def rowcount(result: Any) -> int:
+    """Rows affected by an INSERT/UPDATE/DELETE (0 when the driver does not say)."""
+    return int(getattr(result, "rowcount", 0) or 0)

@@ -27,9 +27,11 @@ class AwareDateTime(TypeDecorator[dt.datetime]):
             return dialect.type_descriptor(postgresql.TIMESTAMP(timezone=True))
         return dialect.type_descriptor(String(32))
 
-    def process_bind_param(self, value: dt.datetime | None, dialect: Dialect) -> Any:
+    def process_bind_param(self, value: dt.datetime | str | None, dialect: Dialect) -> Any:
         if value is None:
             return None
+        if isinstance(value, str):  # already converted by sql_instant()
+            value = dt.datetime.fromisoformat(value)
         if value.tzinfo is None:
             raise ValueError("naive datetime refused: instants must be time-zone aware")
         value = value.astimezone(TZ)
@@ -42,7 +44,8 @@ class AwareDateTime(TypeDecorator[dt.datetime]):
             return None
         if isinstance(value, str):
             value = dt.datetime.fromisoformat(value)
-        return value.astimezone(TZ)
+        result: dt.datetime = value.astimezone(TZ)
+        return result
 
 
 def sql_instant(value: dt.datetime, dialect_name: str) -> Any:

@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
-from danvan_workflow.db.models import AuditEntry
+from danvan_workflow.db.models import AuditEntry, tbl
 from danvan_workflow.timeutil import now
 
 
@@ -16,7 +16,7 @@ def record(
     before: dict[str, Any] | None = None, after: dict[str, Any] | None = None,
     note: str | None = None,
 ) -> None:
-    session.execute(insert(AuditEntry.__table__).values(
+    session.execute(insert(tbl(AuditEntry)).values(
         at=now(), actor=actor, action=action, entity=entity,
         entity_id=None if entity_id is None else str(entity_id),
         before=before, after=after, note=note,

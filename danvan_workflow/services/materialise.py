@@ -25,6 +25,7 @@ from sqlalchemy import (
     String,
     Table,
     and_,
+    cast,
     func,
     insert,
     literal,
@@ -38,8 +39,16 @@ from sqlalchemy.orm import Session
 
 from danvan_workflow.core.calendar import WorkingCalendar
 from danvan_workflow.core.occurrences import Occurrence, occurrences
-from danvan_workflow.core.rules import parse_rule
-from danvan_workflow.db.models import AuditEntry, Deadline, Obligation, ObligationReporter, Plan
+from danvan_workflow.core.rules import EveryNMonthsRule, parse_rule
+from danvan_workflow.db.models import (
+    AuditEntry,
+    Deadline,
+    Obligation,
+    ObligationReporter,
+    Plan,
+    rowcount,
+    tbl,
+)
 from danvan_workflow.db.types import sql_instant
 from danvan_workflow.services.calendar import calendar_for
 from danvan_workflow.settings import get_settings
@@ -82,6 +91,8 @@ def obligation_occurrences(
     out: dict[str, Occurrence] = {}
     for raw in rules:
         rule = parse_rule(raw)
+        if isinstance(rule, EveryNMonthsRule) and rule.start is None:
+            continue  # anchored to each model's start: created when the model starts
         lo = max(start, rule.valid_from) if rule.valid_from else start
         for occ in occurrences(rule, cal, lo, end, by_shift=get_settings().engine.by_shift):
             out.setdefault(occ.period_key, occ)
@@ -131,7 +142,7 @@ def materialise(
 
 
 def _insert_missing(session: Session) -> int:
-    D, R = Deadline.__table__, ObligationReporter.__table__
+    D, R = tbl(Deadline), tbl(ObligationReporter)
     stamp = sql_instant(now(), session.get_bind().dialect.name)
     sel = (
         select(TMP.c.obligation_id, R.c.unit_id, TMP.c.period_key, TMP.c.period_label,
@@ -145,12 +156,12 @@ def _insert_missing(session: Session) -> int:
             "updated_at"]
     stmt = _insert_ignore(session)(D).from_select(cols, sel).on_conflict_do_nothing(
         index_elements=["obligation_id", "unit_id", "period_key"])
-    return session.execute(stmt).rowcount or 0
+    return rowcount(session.execute(stmt))
 
 
 def _move_changed(session: Session, actor: str) -> int:
     """Open, not extended, future deadlines take the newly computed due date."""
-    D, A = Deadline.__table__, AuditEntry.__table__
+    D, A = tbl(Deadline), tbl(AuditEntry)
     dialect = session.get_bind().dialect.name
     stamp = sql_instant(now(), dialect)
     cond = and_(
@@ -161,7 +172,7 @@ def _move_changed(session: Session, actor: str) -> int:
     # audit first (it needs the old value), then update: same transaction
     audit = select(
         literal(stamp), literal(actor), literal("deadline.moved"), literal("deadline"),
-        func.cast(D.c.id, String),
+        cast(D.c.id, String),
         func.json_object("due_on", D.c.due_on) if dialect == "sqlite"
         else func.json_build_object("due_on", D.c.due_on),
         func.json_object("due_on", TMP.c.due_on) if dialect == "sqlite"
@@ -177,12 +188,12 @@ def _move_changed(session: Session, actor: str) -> int:
     result = session.execute(
         D.update().where(exists_cond).values(
             due_on=sub, original_due_on=sub, updated_at=stamp))
-    return result.rowcount or 0
+    return rowcount(result)
 
 
 def _cancel_vanished(session: Session, actor: str, obligation_ids: set[int] | None) -> int:
     """Open future deadlines whose occurrence no longer exists (rule changed) are cancelled."""
-    D = Deadline.__table__
+    D = tbl(Deadline)
     dialect = session.get_bind().dialect.name
     stamp = sql_instant(now(), dialect)
     scope = [D.c.status == OPEN, D.c.due_on >= today(), D.c.model_id.is_(None),
@@ -195,7 +206,7 @@ def _cancel_vanished(session: Session, actor: str, obligation_ids: set[int] | No
     if not ids:
         return 0
     session.execute(D.update().where(D.c.id.in_(ids)).values(status="cancelled", updated_at=stamp))
-    session.execute(insert(AuditEntry.__table__), [
+    session.execute(insert(tbl(AuditEntry)), [
         dict(at=now(), actor=actor, action="deadline.cancelled", entity="deadline",
              entity_id=str(i), before={"status": OPEN}, after={"status": "cancelled"},
              note="Kỳ báo cáo không còn trong quy tắc mới") for i in ids])

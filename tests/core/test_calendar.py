@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import unicodedata
 from functools import cache
 from pathlib import Path
@@ -36,7 +37,9 @@ from danvan_workflow.core.vietnamese import (
 D = dt.date
 DOC = "Công văn 12729/VPCP-KGVX"
 OVERRIDES_2026 = (
-    CalendarOverride(date=D(2026, 1, 2), kind="day_off", name="Nghỉ bù Tết Dương lịch", document=DOC),
+    CalendarOverride(
+        date=D(2026, 1, 2), kind="day_off", name="Nghỉ bù Tết Dương lịch", document=DOC
+    ),
     CalendarOverride(
         date=D(2026, 1, 10), kind="working_day", name="Làm bù cho ngày 02/01/2026", document=DOC
     ),
@@ -68,9 +71,7 @@ def test_shipped_2026_yaml_matches_the_overrides() -> None:
 
 def test_overrides_from_mapping_rejects_wrong_year_and_keys() -> None:
     with pytest.raises(ValueError, match="không thuộc năm 2026"):
-        overrides_from_mapping(
-            {"year": 2026, "days_off": [{"date": D(2025, 1, 2), "name": "x"}]}
-        )
+        overrides_from_mapping({"year": 2026, "days_off": [{"date": D(2025, 1, 2), "name": "x"}]})
     with pytest.raises(ValueError, match="Khóa không hợp lệ"):
         overrides_from_mapping({"year": 2026, "holidays": []})
 
@@ -243,7 +244,7 @@ def test_calendar_periods() -> None:
 
 def test_nd09_months_tile_the_year() -> None:
     months = periods_of_year("month", "nd09", 2026)
-    for a, b in zip(months, months[1:], strict=False):
+    for a, b in itertools.pairwise(months):
         assert b.start == a.end + dt.timedelta(days=1)
 
 

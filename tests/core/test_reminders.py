@@ -175,3 +175,32 @@ def test_bad_ladders() -> None:
         Ladder((0, -1))
     with pytest.raises(ValueError):
         Ladder((0,), overdue_every=-1)
+
+
+class BoundedCalendar(FakeCalendar):
+    """Raises outside 2024, like core.calendar.WorkingCalendar outside its loaded years."""
+
+    def is_working_day(self, d: dt.date) -> bool:
+        if d.year != 2024:
+            raise ValueError("out of range")
+        return super().is_working_day(d)
+
+
+def test_inverse_stops_at_calendar_range() -> None:
+    cal = BoundedCalendar()
+    hits = due_dates_for_day(d(3, 1), cal)
+    assert min(hits) >= d(1, 1)
+    assert hits == {
+        d(2, 1): 1,
+        d(3, 1): 0,
+        d(4, 1): -1,
+        d(5, 1): -2,
+        d(6, 1): -2,
+        d(7, 1): -2,
+        d(10, 1): -5,
+        d(17, 1): -10,
+    }
+    for due, step in hits.items():
+        assert step_for(due, d(3, 1), cal) == step
+    late = due_dates_for_day(d(31, 12), cal)
+    assert max(late) <= d(31, 12) and late[d(31, 12)] == 0

@@ -9,15 +9,19 @@ TLS) and programmable refusals: ``reject_next(n, code=550)`` refuses the next
 from __future__ import annotations
 
 import email
+import logging
 import socket
 import threading
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.policy import default
-from typing import Any
+from typing import Any, Self
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
+
+# aiosmtpd logs a deprecation warning of its own on every AUTH; keep test logs clean.
+logging.getLogger("mail.log").setLevel(logging.ERROR)
 
 
 def free_port() -> int:
@@ -38,7 +42,7 @@ class _Handler:
     def __init__(self, owner: FakeSMTPServer) -> None:
         self.owner = owner
 
-    async def handle_RCPT(  # noqa: N802 - aiosmtpd hook name
+    async def handle_RCPT(
         self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: Any
     ) -> str:
         refusal = self.owner._take_refusal()
@@ -47,7 +51,7 @@ class _Handler:
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
-    async def handle_DATA(  # noqa: N802 - aiosmtpd hook name
+    async def handle_DATA(
         self, server: Any, session: Any, envelope: Any
     ) -> str:
         raw = envelope.original_content or envelope.content
@@ -106,14 +110,14 @@ class FakeSMTPServer:
             auth = f"{self.credentials[0]}:{self.credentials[1]}@"
         return f"mailto://{auth}127.0.0.1:{self.port}?mode=insecure&from={sender}&to={to}"
 
-    def start(self) -> FakeSMTPServer:
+    def start(self) -> Self:
         self.controller.start()
         return self
 
     def stop(self) -> None:
         self.controller.stop()
 
-    def __enter__(self) -> FakeSMTPServer:
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:

@@ -21,7 +21,7 @@ import time
 from collections import deque
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Self
 
 # Upper bound for a hanging handler if nobody releases it (safety net only).
 HANG_LIMIT_SECONDS = 60.0
@@ -70,9 +70,12 @@ class _Server(ThreadingHTTPServer):
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # Headers and body are separate writes: without TCP_NODELAY, Nagle + delayed ACK
+    # add ~40 ms to every keep-alive response.
+    disable_nagle_algorithm = True
     server: _Server
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib name
+    def log_message(self, format: str, *args: Any) -> None:
         return
 
     def _handle(self) -> None:
@@ -123,7 +126,9 @@ class FakeHTTPServer:
         self._release = threading.Event()
         self.hanging = threading.Semaphore(0)  # released once per request that hangs
         self._server = _Server(self)
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+        )
 
     # lifecycle ----------------------------------------------------------------------
     @property
@@ -134,7 +139,7 @@ class FakeHTTPServer:
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self) -> FakeHTTPServer:
+    def start(self) -> Self:
         self._thread.start()
         return self
 
@@ -144,7 +149,7 @@ class FakeHTTPServer:
         self._server.server_close()
         self._thread.join(timeout=5)
 
-    def __enter__(self) -> FakeHTTPServer:
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:

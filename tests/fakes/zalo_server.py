@@ -21,7 +21,7 @@ import itertools
 from collections.abc import Iterable
 from typing import Any
 
-from tests.fakes.webhook_server import Fault, FakeHTTPServer, RecordedRequest, Reply
+from tests.fakes.webhook_server import FakeHTTPServer, Fault, RecordedRequest, Reply
 
 BOT_PREFIX = "/bot"
 OA_PATH = "/v3.0/oa/message/cs"

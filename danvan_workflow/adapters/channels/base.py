@@ -29,7 +29,8 @@ from typing import Any
 
 import httpx
 from apprise import AppriseAsset, NotifyType
-from apprise.plugins.base import NotifyBase
+from apprise.locale import gettext_lazy as _gettext_lazy
+from apprise.plugins.base import NotifyBase as _NotifyBase
 
 from danvan_workflow.adapters.channels.redact import redact_text, redact_url, url_secrets
 
@@ -42,6 +43,12 @@ USER_AGENT = f"{APP_ID}/1"
 REPLY_LIMIT = 300
 
 ASSET = AppriseAsset(app_id=APP_DESC, app_desc=APP_DESC)
+
+# Apprise's NotifyBase is only partly annotated (untyped helpers, attributes declared
+# as None). Our plugins subclass it through ``Any`` so that mypy checks our code
+# without flagging Apprise's own members.
+NotifyBase: Any = _NotifyBase
+gettext_lazy: Any = _gettext_lazy
 
 
 @dataclass(frozen=True)
@@ -195,8 +202,8 @@ def parse_retry_after(value: str | None) -> float | None:
     except (TypeError, ValueError):
         return None
     if when.tzinfo is None:
-        when = when.replace(tzinfo=dt.timezone.utc)
-    return max(0.0, (when - dt.datetime.now(dt.timezone.utc)).total_seconds())
+        when = when.replace(tzinfo=dt.UTC)
+    return max(0.0, (when - dt.datetime.now(dt.UTC)).total_seconds())
 
 
 def transport_failure(exc: Exception) -> SendResult:

@@ -8,8 +8,9 @@ the custom ``+Header`` values (a ``+Message-ID=`` argument yields two
 Message-ID headers), and it cannot send a text body with an HTML alternative.
 
 The message has a deterministic ``Message-ID: <{key}@danvan-workflow>``, a
-UTF-8 subject encoded per RFC 2047 (``email.policy.SMTP``), a plain-text part
-and, when given, an HTML alternative (both UTF-8, base64, so no 8BITMIME is needed). All recipients get one message.
+UTF-8 subject encoded per RFC 2047, a plain-text part and, when given, an HTML
+alternative (both UTF-8 in base64, so no 8BITMIME is needed). All recipients get
+one message.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import smtplib
 import socket
 import ssl
 from email.message import EmailMessage
-from email.policy import SMTP
+from email.policy import default
 from email.utils import format_datetime, formataddr
 from typing import Any
 
@@ -55,7 +56,8 @@ def message_id(idempotency_key: str) -> str:
 
 def build_message(plugin: Any, message: OutgoingMessage) -> EmailMessage:
     """The MIME message for ``plugin`` (a parsed Apprise NotifyEmail) and ``message``."""
-    msg = EmailMessage(policy=SMTP)
+    # policy.default (LF) so base64 parts decode to the exact text; smtplib writes CRLF.
+    msg = EmailMessage(policy=default)
     from_name, from_addr = plugin.from_addr
     msg["From"] = formataddr((from_name or "", from_addr)) if from_name else from_addr
     msg["To"] = ", ".join(

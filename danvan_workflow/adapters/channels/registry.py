@@ -15,6 +15,7 @@ import os
 import re
 import threading
 from collections.abc import Mapping
+from typing import Any
 from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
 from danvan_workflow.errors import UserError
@@ -48,7 +49,8 @@ def register_plugins() -> None:
     from danvan_workflow.adapters.channels.zalo_oa import NotifyDanvanZaloOA
     from danvan_workflow.adapters.channels.zalo_zns import NotifyDanvanZaloZNS
 
-    manager = NotificationManager()
+    manager_cls: Any = NotificationManager  # untyped in Apprise
+    manager = manager_cls()
     with _registered_lock:
         for plugin in (NotifyDanvanZaloBot, NotifyDanvanZaloOA, NotifyDanvanZaloZNS):
             schema = plugin.protocol

@@ -15,16 +15,16 @@ from typing import Any
 
 import httpx
 from apprise.common import OverflowMode
-from apprise.locale import gettext_lazy as _
-from apprise.plugins.base import NotifyBase
 from apprise.url import PrivacyMode
 
 from danvan_workflow.adapters.channels.base import (
     DeliveringPlugin,
     HttpReply,
+    NotifyBase,
     OutgoingMessage,
     SendResult,
     classify_http_status,
+    gettext_lazy,
     http_request,
     parse_retry_after,
     transport_failure,
@@ -49,8 +49,10 @@ def split_text(text: str, limit: int = TEXT_LIMIT) -> list[str]:
             cut = limit
         chunks.append(rest[:cut].rstrip())
         rest = rest[cut:].lstrip("\n ")
-    if rest or not chunks:
-        chunks.append(rest)
+    if not chunks:
+        return [rest]
+    if rest.strip():
+        chunks.append(rest.rstrip())
     return chunks
 
 
@@ -101,14 +103,14 @@ class NotifyDanvanZaloBot(DeliveringPlugin):
     template_tokens = dict(
         NotifyBase.template_tokens,
         **{
-            "token": {"name": _("Bot Token"), "type": "string", "private": True,
+            "token": {"name": gettext_lazy("Bot Token"), "type": "string", "private": True,
                       "required": True},
-            "chat_id": {"name": _("Chat ID"), "type": "string", "required": True},
+            "chat_id": {"name": gettext_lazy("Chat ID"), "type": "string", "required": True},
         },
     )
     template_args = dict(
         NotifyBase.template_args,
-        **{"base": {"name": _("Base URL"), "type": "string"}},
+        **{"base": {"name": gettext_lazy("Base URL"), "type": "string"}},
     )
 
     def __init__(
@@ -143,12 +145,8 @@ class NotifyDanvanZaloBot(DeliveringPlugin):
                 return result
         return result
 
-    @property
-    def url_identifier(self) -> tuple[str, ...]:
-        return (self.protocol, self.token, self.chat_id, self.base_url)
-
     def url(self, privacy: bool = False, *args: Any, **kwargs: Any) -> str:
-        params = self.base_param(self.url_parameters(privacy=privacy, *args, **kwargs))
+        params = self.base_param(self.url_parameters(*args, privacy=privacy, **kwargs))
         token = self.pprint(self.token, privacy, mode=PrivacyMode.Secret, safe=":")
         return "{schema}://{token}@{chat_id}/?{params}".format(
             schema=self.protocol,
@@ -162,7 +160,7 @@ class NotifyDanvanZaloBot(DeliveringPlugin):
 
     @staticmethod
     def parse_url(url: str) -> dict[str, Any] | None:
-        results = NotifyBase.parse_url(url, verify_host=False)
+        results: dict[str, Any] | None = NotifyBase.parse_url(url, verify_host=False)
         if not results:
             return results
         user = NotifyBase.unquote(results.get("user") or "")

@@ -15,16 +15,16 @@ from typing import Any
 
 import httpx
 from apprise.common import OverflowMode
-from apprise.locale import gettext_lazy as _
-from apprise.plugins.base import NotifyBase
 from apprise.url import PrivacyMode
 
 from danvan_workflow.adapters.channels.base import (
     DeliveringPlugin,
     HttpReply,
+    NotifyBase,
     OutgoingMessage,
     SendResult,
     classify_http_status,
+    gettext_lazy,
     http_request,
     transport_failure,
 )
@@ -157,15 +157,11 @@ class ZaloOpenApiPlugin(DeliveringPlugin):
             return transport_failure(exc).redacted(self.secrets())
         return classify_openapi_reply(reply, self.service_name).redacted(self.secrets())
 
-    @property
-    def url_identifier(self) -> tuple[str, ...]:
-        return (self.protocol, self.access_token, self.target, self.base_url)
-
     def extra_params(self) -> dict[str, str]:
         return {}
 
     def url(self, privacy: bool = False, *args: Any, **kwargs: Any) -> str:
-        params = self.base_param(self.url_parameters(privacy=privacy, *args, **kwargs))
+        params = self.base_param(self.url_parameters(*args, privacy=privacy, **kwargs))
         params.update(self.extra_params())
         token = self.pprint(self.access_token, privacy, mode=PrivacyMode.Secret, safe="")
         return "{schema}://{token}@{target}/?{params}".format(
@@ -180,7 +176,7 @@ class ZaloOpenApiPlugin(DeliveringPlugin):
 
     @staticmethod
     def parse_url(url: str) -> dict[str, Any] | None:
-        results = NotifyBase.parse_url(url, verify_host=False)
+        results: dict[str, Any] | None = NotifyBase.parse_url(url, verify_host=False)
         if not results:
             return results
         user = NotifyBase.unquote(results.get("user") or "")
@@ -213,15 +209,19 @@ class NotifyDanvanZaloOA(ZaloOpenApiPlugin):
     template_tokens = dict(
         NotifyBase.template_tokens,
         **{
-            "access_token": {"name": _("Access Token"), "type": "string", "private": True,
-                             "required": True},
-            "user_id": {"name": _("User ID"), "type": "string", "required": True,
+            "access_token": {
+                "name": gettext_lazy("Access Token"),
+                "type": "string",
+                "private": True,
+                "required": True,
+            },
+            "user_id": {"name": gettext_lazy("User ID"), "type": "string", "required": True,
                         "map_to": "target"},
         },
     )
     template_args = dict(
         NotifyBase.template_args,
-        **{"base": {"name": _("Base URL"), "type": "string"}},
+        **{"base": {"name": gettext_lazy("Base URL"), "type": "string"}},
     )
 
     @property

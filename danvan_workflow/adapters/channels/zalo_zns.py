@@ -18,10 +18,12 @@ import json
 import re
 from typing import Any
 
-from apprise.locale import gettext_lazy as _
-from apprise.plugins.base import NotifyBase
-
-from danvan_workflow.adapters.channels.base import OutgoingMessage, SendResult
+from danvan_workflow.adapters.channels.base import (
+    NotifyBase,
+    OutgoingMessage,
+    SendResult,
+    gettext_lazy,
+)
 from danvan_workflow.adapters.channels.zalo_oa import ZaloOpenApiPlugin
 
 TRACKING_ID_LIMIT = 48
@@ -63,29 +65,32 @@ class NotifyDanvanZaloZNS(ZaloOpenApiPlugin):
     setup_url = "https://developers.zalo.me/docs/zalo-notification-service/"
     default_base_url = "https://business.openapi.zalo.me"
     target_label = "phone number"
-
-    title_maxlen = 0
+    # The title is not merged into the body (a JSON body is template data).
 
     templates = ("{schema}://{access_token}@{phone}",)
     template_tokens = dict(
         NotifyBase.template_tokens,
         **{
-            "access_token": {"name": _("Access Token"), "type": "string", "private": True,
-                             "required": True},
-            "phone": {"name": _("Phone No"), "type": "string", "required": True,
+            "access_token": {
+                "name": gettext_lazy("Access Token"),
+                "type": "string",
+                "private": True,
+                "required": True,
+            },
+            "phone": {"name": gettext_lazy("Phone No"), "type": "string", "required": True,
                       "map_to": "target"},
         },
     )
     template_args = dict(
         NotifyBase.template_args,
         **{
-            "base": {"name": _("Base URL"), "type": "string"},
-            "template": {"name": _("Template ID"), "type": "string", "required": True},
-            "body_param": {"name": _("Body Parameter"), "type": "string"},
-            "mode": {"name": _("Mode"), "type": "string"},
+            "base": {"name": gettext_lazy("Base URL"), "type": "string"},
+            "template": {"name": gettext_lazy("Template ID"), "type": "string", "required": True},
+            "body_param": {"name": gettext_lazy("Body Parameter"), "type": "string"},
+            "mode": {"name": gettext_lazy("Mode"), "type": "string"},
         },
     )
-    template_kwargs = {"fixed_data": {"name": _("Template Data"), "prefix": ":"}}
+    template_kwargs = {"fixed_data": {"name": gettext_lazy("Template Data"), "prefix": ":"}}
 
     def __init__(
         self,
@@ -154,7 +159,7 @@ class NotifyDanvanZaloZNS(ZaloOpenApiPlugin):
 
     @staticmethod
     def parse_url(url: str) -> dict[str, Any] | None:
-        results = ZaloOpenApiPlugin.parse_url(url)
+        results: dict[str, Any] | None = ZaloOpenApiPlugin.parse_url(url)
         if not results:
             return results
         qsd = results["qsd"]

@@ -38,4 +38,4 @@ def to_ics(items: Iterable[DeadlineView], *, host: str = "danvan-workflow") -> b
         ev.add("categories", [d.plan_code])
         ev.add("transp", "TRANSPARENT")
         cal.add_component(ev)
-    return cal.to_ical()
+    return bytes(cal.to_ical())

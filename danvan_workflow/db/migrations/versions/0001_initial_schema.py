@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-21 08:12:01.475859
+Create Date: 2026-11-21
 """
 from alembic import op
 import sqlalchemy as sa
@@ -136,6 +136,12 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['plan_id'], ['plans.id'], name=op.f('fk_classification_thresholds_plan_id_plans'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_classification_thresholds'))
     )
+    op.create_table('contact_channels',
+    sa.Column('contact_id', sa.Integer(), nullable=False),
+    sa.Column('channel_code', sa.String(length=32), nullable=False),
+    sa.ForeignKeyConstraint(['contact_id'], ['contacts.id'], name=op.f('fk_contact_channels_contact_id_contacts'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('contact_id', 'channel_code', name=op.f('pk_contact_channels'))
+    )
     op.create_table('dvk_models',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('plan_id', sa.Integer(), nullable=True),
@@ -182,6 +188,7 @@ def upgrade() -> None:
     sa.Column('target', sa.String(length=300), nullable=True),
     sa.Column('kind', sa.String(length=16), nullable=False),
     sa.Column('planned_for', sa.Date(), nullable=False),
+    sa.Column('sweep_id', sa.Integer(), nullable=True),
     sa.Column('subject', sa.String(length=300), nullable=True),
     sa.Column('body', sa.Text(), nullable=True),
     sa.Column('status', sa.String(length=16), nullable=False),
@@ -198,6 +205,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('outbox_messages', schema=None) as batch_op:
         batch_op.create_index('ix_outbox_due', ['status', 'next_attempt_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_outbox_messages_sweep_id'), ['sweep_id'], unique=False)
 
     op.create_table('plan_tasks',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -294,7 +302,7 @@ def upgrade() -> None:
     sa.Column('task_id', sa.Integer(), nullable=True),
     sa.Column('recipient_id', sa.Integer(), nullable=False),
     sa.Column('timing_text', sa.String(length=300), nullable=True),
-    sa.Column('rule', sa.JSON(), nullable=False),
+    sa.Column('rules', sa.JSON(), nullable=False),
     sa.Column('rule_kind', sa.String(length=32), nullable=False),
     sa.Column('reminders', sa.JSON(), nullable=True),
     sa.ForeignKeyConstraint(['plan_id'], ['plans.id'], name=op.f('fk_obligations_plan_id_plans'), ondelete='CASCADE'),
@@ -381,6 +389,7 @@ def upgrade() -> None:
     sa.Column('contact_id', sa.Integer(), nullable=False),
     sa.Column('channel_code', sa.String(length=32), nullable=False),
     sa.Column('escalation', sa.Boolean(), nullable=False),
+    sa.Column('due_on', sa.Date(), nullable=False),
     sa.Column('planned_for', sa.Date(), nullable=False),
     sa.Column('message_id', sa.Integer(), nullable=True),
     sa.Column('created_at', danvan_workflow.db.types.AwareDateTime(length=32), nullable=False),
@@ -439,6 +448,7 @@ def downgrade() -> None:
     op.drop_table('quotas')
     op.drop_table('plan_tasks')
     with op.batch_alter_table('outbox_messages', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_outbox_messages_sweep_id'))
         batch_op.drop_index('ix_outbox_due')
 
     op.drop_table('outbox_messages')
@@ -447,6 +457,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_dvk_models_unit_id'))
 
     op.drop_table('dvk_models')
+    op.drop_table('contact_channels')
     op.drop_table('classification_thresholds')
     op.drop_table('unit_facts')
     op.drop_table('plans')

@@ -1,0 +1,253 @@
+"""Plan the day's reminders and escalations into the outbox, set-based.
+
+For each day to sweep, the pure core gives, per reminder ladder, the due dates
+whose ladder hits that day (`core.reminders.due_dates_for_day`). Those few rows
+go to a temporary table, and SQL joins them to the open deadlines and to the
+contacts and their channels:
+
+    INSERT INTO notifications SELECT ... ON CONFLICT DO NOTHING
+
+The unique key (deadline, step, contact, channel) makes planning idempotent: a
+sweep that runs twice, or catches up days the machine was off, plans nothing
+twice. In the same transaction the new items are grouped into one outbox
+message per (contact, channel) — the daily digest.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Date,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    and_,
+    cast,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    true,
+    update,
+)
+from sqlalchemy.orm import Session
+
+from danvan_workflow.core.calendar import WorkingCalendar
+from danvan_workflow.core.reminders import Ladder, Override, due_dates_for_day, resolve_ladder
+from danvan_workflow.db import models as m
+from danvan_workflow.db.types import sql_instant
+from danvan_workflow.services.calendar import calendar_for
+from danvan_workflow.services.materialise import _insert_ignore
+from danvan_workflow.timeutil import TZ, now
+
+MAX_CATCH_UP_DAYS = 31
+ACTIVE = ("open", "extended")
+
+_meta = MetaData()
+TMP_STEPS = Table(
+    "tmp_ladder_steps", _meta,
+    Column("ladder_id", Integer, nullable=False),
+    Column("due_on", Date, nullable=False),
+    Column("step", Integer, nullable=False),
+    Column("escalation", Boolean, nullable=False),
+    prefixes=["TEMPORARY"],
+)
+TMP_LADDER = Table(
+    "tmp_obligation_ladder", _meta,
+    Column("obligation_id", Integer, primary_key=True),
+    Column("ladder_id", Integer, nullable=False),
+    prefixes=["TEMPORARY"],
+)
+
+
+@dataclass(frozen=True)
+class Policy:
+    default: Ladder
+    overrides: tuple[Override, ...]
+    send_time: dt.time
+    digest: bool
+    operators: tuple[str, ...] = ()
+
+
+@dataclass
+class SweepResult:
+    days: list[dt.date] = field(default_factory=list)
+    planned: int = 0
+    escalations: int = 0
+    messages: int = 0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"days": [d.isoformat() for d in self.days], "planned": self.planned,
+                "escalations": self.escalations, "messages": self.messages}
+
+
+def _ladder(data: dict[str, Any], base: Ladder) -> Ladder:
+    return Ladder(
+        steps=tuple(data.get("ladder") or base.steps),
+        overdue_every=data.get("overdue_every") or base.overdue_every,
+        escalate_from=data.get("escalate_from") or base.escalate_from,
+    )
+
+
+def load_policy(session: Session) -> Policy:
+    doc = session.get(m.ConfigDocument, "reminders")
+    data: dict[str, Any] = doc.content if doc else {}
+    default = _ladder(data, Ladder())
+    overrides = tuple(
+        Override(plan_code=o["plan"], obligation_code=o.get("obligation"),
+                 ladder=_ladder(o, default))
+        for o in data.get("overrides", []) if o.get("plan")
+    )
+    send = data.get("send_time", "07:30")
+    return Policy(default=default, overrides=overrides,
+                  send_time=dt.time.fromisoformat(send) if isinstance(send, str) else send,
+                  digest=bool(data.get("digest", True)),
+                  operators=tuple(data.get("operators", [])))
+
+
+def days_to_sweep(session: Session, day: dt.date, cal: WorkingCalendar) -> list[dt.date]:
+    """`day`, plus working days since the last sweep that never ran (catch-up)."""
+    last = session.execute(select(func.max(m.SweepRun.run_date))
+                           .where(m.SweepRun.run_date < day)).scalar()
+    start = max(last + dt.timedelta(days=1) if last else day,
+                day - dt.timedelta(days=MAX_CATCH_UP_DAYS))
+    out = []
+    d = start
+    while d <= day:
+        if cal.is_working_day(d):
+            out.append(d)
+        d += dt.timedelta(days=1)
+    return out
+
+
+def _obligation_ladders(
+    session: Session, policy: Policy,
+) -> tuple[dict[int, Ladder], list[dict[str, int]]]:
+    """Ladder id per obligation: 0 is the default; overrides from reminders.yaml and the plan."""
+    ladders: dict[Ladder, int] = {policy.default: 0}
+    rows = []
+    q = select(m.Obligation.id, m.Obligation.code, m.Obligation.reminders, m.Plan.code).join(m.Plan)
+    for ob_id, ob_code, own, plan_code in session.execute(q).all():
+        ladder = resolve_ladder(policy.default, policy.overrides, plan_code, ob_code)
+        if own:
+            ladder = _ladder(own, ladder)
+        lid = ladders.setdefault(ladder, len(ladders))
+        if lid:
+            rows.append({"obligation_id": ob_id, "ladder_id": lid})
+    return {v: k for k, v in ladders.items()}, rows
+
+
+def plan_reminders(session: Session, day: dt.date, *, cal: WorkingCalendar | None = None,
+                   ) -> SweepResult:
+    """Plan every reminder due on `day` (and missed working days before it). Idempotent."""
+    cal = cal or calendar_for(session)
+    policy = load_policy(session)
+    res = SweepResult(days=days_to_sweep(session, day, cal))
+    run = session.execute(select(m.SweepRun).where(m.SweepRun.run_date == day)).scalar_one_or_none()
+    if run is None:
+        run = m.SweepRun(run_date=day, started_at=now())
+        session.add(run)
+        session.flush()
+    by_id, ob_rows = _obligation_ladders(session, policy)
+    conn = session.connection()
+    for t in (TMP_STEPS, TMP_LADDER):
+        t.drop(conn, checkfirst=True)
+        t.create(conn)
+    try:
+        if ob_rows:
+            conn.execute(insert(TMP_LADDER), ob_rows)
+        for d in res.days:
+            steps = [
+                {"ladder_id": lid, "due_on": due, "step": step,
+                 "escalation": step >= ladder.escalate_from}
+                for lid, ladder in by_id.items()
+                for due, step in due_dates_for_day(d, cal, ladder).items()
+            ]
+            conn.execute(TMP_STEPS.delete())
+            if steps:
+                conn.execute(insert(TMP_STEPS), steps)
+            planned, esc = _insert_items(session, d)
+            res.planned += planned
+            res.escalations += esc
+        res.messages = _group_messages(session, day, run.id, policy)
+    finally:
+        for t in (TMP_STEPS, TMP_LADDER):
+            t.drop(conn, checkfirst=True)
+    run.finished_at = now()
+    run.stats = res.as_dict()
+    return res
+
+
+def _insert_items(session: Session, day: dt.date) -> tuple[int, int]:
+    D, C, CC, N = (m.tbl(m.Deadline), m.tbl(m.Contact), m.tbl(m.ContactChannel),
+                   m.tbl(m.Notification))
+    O = m.tbl(m.Obligation)
+    stamp = sql_instant(now(), session.get_bind().dialect.name)
+    ladder_id = func.coalesce(TMP_LADDER.c.ladder_id, 0)
+    base = (
+        D.join(O, O.c.id == D.c.obligation_id)
+        .outerjoin(TMP_LADDER, TMP_LADDER.c.obligation_id == D.c.obligation_id)
+        .join(TMP_STEPS, and_(TMP_STEPS.c.ladder_id == ladder_id, TMP_STEPS.c.due_on == D.c.due_on))
+    )
+    cols = ["deadline_id", "step", "contact_id", "channel_code", "escalation", "due_on",
+            "planned_for", "created_at"]
+    ins = _insert_ignore(session)
+
+    # the reporting unit's focal points, every step
+    reporters = (
+        select(D.c.id, TMP_STEPS.c.step, C.c.id, CC.c.channel_code, literal(False), D.c.due_on,
+               literal(day), literal(stamp))
+        .select_from(base.join(C, and_(C.c.unit_id == D.c.unit_id, C.c.role == "focal_point"))
+                     .join(CC, CC.c.contact_id == C.c.id))
+        .where(D.c.status.in_(ACTIVE), true())
+    )
+    n1 = m.rowcount(session.execute(ins(N).from_select(cols, reporters).on_conflict_do_nothing(
+        index_elements=["deadline_id", "step", "contact_id", "channel_code"])))
+    # escalation: the recipient's focal point and the reporting unit's leader
+    escalated = (
+        select(D.c.id, TMP_STEPS.c.step, C.c.id, CC.c.channel_code, literal(True), D.c.due_on,
+               literal(day), literal(stamp))
+        .select_from(base.join(C, or_(
+            and_(C.c.unit_id == O.c.recipient_id, C.c.role == "focal_point"),
+            and_(C.c.unit_id == D.c.unit_id, C.c.role == "leader"),
+        )).join(CC, CC.c.contact_id == C.c.id))
+        .where(D.c.status.in_(ACTIVE), TMP_STEPS.c.escalation.is_(True), true())
+    )
+    n2 = m.rowcount(session.execute(ins(N).from_select(cols, escalated).on_conflict_do_nothing(
+        index_elements=["deadline_id", "step", "contact_id", "channel_code"])))
+    return n1 + n2, n2
+
+
+def _group_messages(session: Session, day: dt.date, sweep_id: int, policy: Policy) -> int:
+    """One outbox message per (contact, channel) for the items not yet in a message."""
+    N, MSG = m.tbl(m.Notification), m.tbl(m.OutboxMessage)
+    dialect = session.get_bind().dialect.name
+    send_at = max(dt.datetime.combine(day, policy.send_time, tzinfo=TZ), now())
+    stamp = sql_instant(now(), dialect)
+    key = (literal(f"rem:{day.isoformat()}:") + cast(N.c.contact_id, String)
+           + literal(":") + N.c.channel_code + literal(":")
+           + cast(func.min(N.c.id), String))
+    sel = (
+        select(key, N.c.contact_id, N.c.channel_code, literal("reminder"), literal(day),
+               literal(sweep_id), literal("pending"), literal(0),
+               literal(sql_instant(send_at, dialect)), literal(stamp))
+        .where(N.c.message_id.is_(None))
+        .group_by(N.c.contact_id, N.c.channel_code)
+    )
+    cols = ["idempotency_key", "contact_id", "channel_code", "kind", "planned_for", "sweep_id",
+            "status", "attempts", "next_attempt_at", "created_at"]
+    count = m.rowcount(session.execute(_insert_ignore(session)(MSG).from_select(cols, sel)
+                            .on_conflict_do_nothing(index_elements=["idempotency_key"])))
+    sub = (select(MSG.c.id).where(MSG.c.sweep_id == sweep_id, MSG.c.contact_id == N.c.contact_id,
+                                  MSG.c.channel_code == N.c.channel_code,
+                                  MSG.c.status == "pending")
+           .order_by(MSG.c.id.desc()).limit(1).scalar_subquery())
+    session.execute(update(N).where(N.c.message_id.is_(None)).values(message_id=sub))
+    return count

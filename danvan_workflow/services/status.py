@@ -1,0 +1,118 @@
+"""One-screen summaries of a unit or a plan on a given day.
+
+* overdue: open or extended deadlines due before `today`;
+* upcoming: open or extended deadlines due within the next 14 days (today included);
+* on-time rate: reports submitted on time / all reports submitted (None when none);
+* continuous tasks: the plan tasks whose rule is ``continuous`` ("Thường xuyên"),
+  for a unit only those it implements;
+* models by state, and the quota lines that fall short.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from danvan_workflow.core.quotas import QuotaLine
+from danvan_workflow.db.models import Deadline, DvkModel, Obligation, Plan, PlanTask, PlanTaskUnit
+from danvan_workflow.services.models_dvk import quota_report
+from danvan_workflow.services.queries import (
+    DeadlineView,
+    list_deadlines,
+    resolve_plan,
+    resolve_unit,
+)
+
+UPCOMING_DAYS = 14
+OPEN = ("open", "extended")
+
+
+@dataclass(frozen=True)
+class StatusSummary:
+    scope: str  # "unit" | "plan"
+    code: str
+    name: str
+    today: dt.date
+    overdue: list[DeadlineView] = field(default_factory=list)
+    upcoming: list[DeadlineView] = field(default_factory=list)
+    counts: dict[str, int] = field(default_factory=dict)  # deadline status -> count
+    on_time_rate: Decimal | None = None  # percent, 2 decimals
+    continuous_tasks: list[str] = field(default_factory=list)
+    models: dict[str, int] = field(default_factory=dict)  # model state -> count
+    quota_short: list[QuotaLine] = field(default_factory=list)
+
+    @property
+    def open_count(self) -> int:
+        return sum(self.counts.get(s, 0) for s in OPEN)
+
+    @property
+    def submitted_count(self) -> int:
+        return self.counts.get("submitted_on_time", 0) + self.counts.get("submitted_late", 0)
+
+
+def _rate(counts: dict[str, int]) -> Decimal | None:
+    on_time = counts.get("submitted_on_time", 0)
+    total = on_time + counts.get("submitted_late", 0)
+    if not total:
+        return None
+    return (Decimal(on_time) * 100 / total).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+
+def _split(items: list[DeadlineView], today: dt.date
+           ) -> tuple[list[DeadlineView], list[DeadlineView]]:
+    horizon = today + dt.timedelta(days=UPCOMING_DAYS)
+    overdue = [d for d in items if d.status in OPEN and d.due_on is not None and d.due_on < today]
+    upcoming = [d for d in items
+                if d.status in OPEN and d.due_on is not None and today <= d.due_on <= horizon]
+    return overdue, upcoming
+
+
+def _continuous(tasks: list[PlanTask]) -> list[str]:
+    return [f"{t.number}. {t.title}" for t in tasks
+            if any(isinstance(r, dict) and r.get("kind") == "continuous" for r in t.rules or [])]
+
+
+def unit_status(session: Session, unit_code: str, today: dt.date) -> StatusSummary:
+    unit = resolve_unit(session, unit_code, field="unit")
+    items = list_deadlines(session, end=today + dt.timedelta(days=UPCOMING_DAYS), unit=unit.code,
+                           include_continuous=False)
+    overdue, upcoming = _split(items, today)
+    counts = dict(session.execute(select(Deadline.status, func.count()).where(
+        Deadline.unit_id == unit.id).group_by(Deadline.status)).tuples().all())
+    tasks = session.execute(select(PlanTask).join(PlanTaskUnit, PlanTaskUnit.task_id == PlanTask.id)
+                            .where(PlanTaskUnit.unit_id == unit.id,
+                                   PlanTaskUnit.role == "implementing")
+                            .order_by(PlanTask.plan_id, PlanTask.number)).scalars().all()
+    models = dict(session.execute(select(DvkModel.state, func.count()).where(
+        DvkModel.unit_id == unit.id, DvkModel.year == today.year).group_by(DvkModel.state)
+    ).tuples().all())
+    short: list[QuotaLine] = []
+    plans = session.execute(select(Plan.code).where(Plan.year == today.year)
+                            .order_by(Plan.code)).scalars().all()
+    for code in plans:
+        short += [line for line in quota_report(session, code, today.year).short
+                  if line.unit_code == unit.code]
+    return StatusSummary("unit", unit.code, unit.name, today, overdue, upcoming, counts,
+                         _rate(counts), _continuous(list(tasks)), models, short)
+
+
+def plan_status(session: Session, plan_code: str, today: dt.date) -> StatusSummary:
+    plan = resolve_plan(session, plan_code, field="plan")
+    items = list_deadlines(session, end=today + dt.timedelta(days=UPCOMING_DAYS), plan=plan.code,
+                           include_continuous=False)
+    overdue, upcoming = _split(items, today)
+    counts = dict(session.execute(
+        select(Deadline.status, func.count()).join(Obligation, Obligation.id ==
+                                                   Deadline.obligation_id)
+        .where(Obligation.plan_id == plan.id).group_by(Deadline.status)).tuples().all())
+    tasks = session.execute(select(PlanTask).where(PlanTask.plan_id == plan.id)
+                            .order_by(PlanTask.number)).scalars().all()
+    models = dict(session.execute(select(DvkModel.state, func.count()).where(
+        DvkModel.plan_id == plan.id).group_by(DvkModel.state)).tuples().all())
+    short = quota_report(session, plan.code, plan.year).short
+    return StatusSummary("plan", plan.code, plan.title, today, overdue, upcoming, counts,
+                         _rate(counts), _continuous(list(tasks)), models, short)
