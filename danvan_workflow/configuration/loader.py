@@ -108,6 +108,13 @@ def _read(root: Path, path: Path, col: _Collector) -> YamlDoc | None:
         return None
 
 
+def _has_inline_secret(url: str) -> bool:
+    """A URL with a password or token written in the file instead of ${ENV}."""
+    from danvan_workflow.adapters.channels.redact import url_secrets
+
+    return any("${" not in s for s in url_secrets(url))
+
+
 def _unit_matches(unit: UnitIn, sel: Selector) -> bool:
     return all(
         getattr(sel, key) is None or getattr(sel, key) == getattr(unit, key)
@@ -209,8 +216,7 @@ def load_config(root: Path) -> ConfigBundle:
                 if c.code in channel_codes:
                     col.add(doc.error(("channels", i, "code"), f"mã kênh '{c.code}' bị trùng"))
                 channel_codes.add(c.code)
-                if any(s in c.url for s in ("://", "@")) and "${" not in c.url \
-                        and (":" in c.url.split("://", 1)[-1].split("@")[0] and "@" in c.url):
+                if _has_inline_secret(c.url):
                     col.add(doc.error(("channels", i, "url"),
                                       "không ghi mật khẩu/token vào tệp; dùng biến môi trường "
                                       "như ${DANVAN_SMTP_URL}"))

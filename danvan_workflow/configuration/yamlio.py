@@ -9,6 +9,7 @@ from typing import Any
 
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.constructor import RoundTripConstructor
 from ruamel.yaml.error import MarkedYAMLError
 
 from danvan_workflow.errors import UserError
@@ -65,8 +66,33 @@ def _plain(node: Any) -> Any:
     return node
 
 
+_PROBLEMS = {
+    "found duplicate key": "khóa bị khai báo hai lần",
+    "found character '\\t' that cannot start any token": "không dùng ký tự tab để thụt lề",
+    "mapping values are not allowed here": "dấu ':' không đúng chỗ (thiếu dấu nháy?)",
+    "could not find expected ':'": "thiếu dấu ':'",
+    "found unexpected end of stream": "tệp kết thúc bất ngờ (thiếu dấu nháy đóng?)",
+}
+
+
+def _vi_problem(problem: str | None) -> str:
+    text = problem or ""
+    for en, vi in _PROBLEMS.items():
+        if text.startswith(en):
+            return f"{vi} ({text})"
+    return text
+
+
+class _Constructor(RoundTripConstructor):
+    """Dates stay text here; pydantic parses them and reports a bad one with its line."""
+
+
+_Constructor.add_constructor("tag:yaml.org,2002:timestamp", _Constructor.construct_yaml_str)
+
+
 def read_yaml(path: Path, display: str) -> YamlDoc:
     yaml = YAML(typ="rt")
+    yaml.Constructor = _Constructor
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
@@ -76,6 +102,6 @@ def read_yaml(path: Path, display: str) -> YamlDoc:
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else 1
-        raise UserError(f"lỗi cú pháp YAML: {exc.problem or exc.context}", file=display,
-                        line=line) from exc
+        raise UserError(f"lỗi cú pháp YAML: {_vi_problem(exc.problem or exc.context)}",
+                        file=display, line=line) from exc
     return YamlDoc(path, display, root if root is not None else CommentedMap())

@@ -231,7 +231,7 @@ class Deadline(Base):
     due_on: Mapped[dt.date | None] = mapped_column(Date)
     original_due_on: Mapped[dt.date | None] = mapped_column(Date)
     window_end: Mapped[dt.date | None] = mapped_column(Date)
-    status: Mapped[str] = mapped_column(String(16), default="open")
+    status: Mapped[str] = mapped_column(String(24), default="open")
     model_id: Mapped[int | None] = mapped_column(ForeignKey("dvk_models.id", ondelete="CASCADE"))
     note: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = mapped_column(default=_now)

@@ -23,6 +23,8 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
+    # INSERT ... SELECT counts are reported to users; psycopg needs this to keep them.
+    kwargs.setdefault("execution_options", {"preserve_rowcount": True})
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
     if url.startswith("sqlite"):

@@ -10,18 +10,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased
 
 from danvan_workflow.core.calendar import WorkingCalendar
+from danvan_workflow.core.deadline_status import DeadlineState
 from danvan_workflow.core.vietnamese import days_left_text, format_date_long
 from danvan_workflow.db.models import Deadline, Obligation, Plan, Submission, Unit
 from danvan_workflow.errors import UserError
 
-STATUS_LABELS = {
-    "open": "Chưa nộp",
-    "extended": "Đã gia hạn",
-    "submitted": "Đã nộp đúng hạn",
-    "submitted_late": "Đã nộp muộn",
-    "waived": "Được miễn",
-    "cancelled": "Đã hủy",
-}
+STATUS_LABELS = {s.value: s.label for s in DeadlineState} | {"cancelled": "Đã hủy"}
 
 
 @dataclass(frozen=True)

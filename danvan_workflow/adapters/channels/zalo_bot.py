@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import httpx
 from apprise.common import OverflowMode
 from apprise.url import PrivacyMode
 
@@ -23,6 +22,7 @@ from danvan_workflow.adapters.channels.base import (
     NotifyBase,
     OutgoingMessage,
     SendResult,
+    TransportError,
     classify_http_status,
     gettext_lazy,
     http_request,
@@ -138,7 +138,7 @@ class NotifyDanvanZaloBot(DeliveringPlugin):
                     timeout=timeout,
                     verify=self.verify_certificate,
                 )
-            except httpx.TransportError as exc:
+            except TransportError as exc:
                 return transport_failure(exc).redacted(self.secrets())
             result = classify_bot_reply(reply).redacted(self.secrets())
             if not result.ok:

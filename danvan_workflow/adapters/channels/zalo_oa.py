@@ -13,7 +13,6 @@ import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
-import httpx
 from apprise.common import OverflowMode
 from apprise.url import PrivacyMode
 
@@ -23,6 +22,7 @@ from danvan_workflow.adapters.channels.base import (
     NotifyBase,
     OutgoingMessage,
     SendResult,
+    TransportError,
     classify_http_status,
     gettext_lazy,
     http_request,
@@ -153,7 +153,7 @@ class ZaloOpenApiPlugin(DeliveringPlugin):
                 timeout=timeout,
                 verify=self.verify_certificate,
             )
-        except httpx.TransportError as exc:
+        except TransportError as exc:
             return transport_failure(exc).redacted(self.secrets())
         return classify_openapi_reply(reply, self.service_name).redacted(self.secrets())
 

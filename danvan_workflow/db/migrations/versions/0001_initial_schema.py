@@ -344,7 +344,7 @@ def upgrade() -> None:
     sa.Column('due_on', sa.Date(), nullable=True),
     sa.Column('original_due_on', sa.Date(), nullable=True),
     sa.Column('window_end', sa.Date(), nullable=True),
-    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('status', sa.String(length=24), nullable=False),
     sa.Column('model_id', sa.Integer(), nullable=True),
     sa.Column('note', sa.Text(), nullable=True),
     sa.Column('created_at', danvan_workflow.db.types.AwareDateTime(length=32), nullable=False),

@@ -1,0 +1,493 @@
+"""`danvan models|reports|inspections|scores|targets|status`: the domain commands."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from danvan_workflow.cli.app import console, parse_date, user_errors
+from danvan_workflow.core.vietnamese import format_date
+from danvan_workflow.db.session import session_scope
+from danvan_workflow.errors import UserError
+from danvan_workflow.settings import get_settings
+from danvan_workflow.timeutil import today
+
+models_app = typer.Typer(help='Mô hình "Dân vận khéo".', no_args_is_help=True)
+reports_app = typer.Typer(help="Ghi nhận báo cáo: nộp, miễn, gia hạn, yêu cầu.",
+                          no_args_is_help=True)
+inspections_app = typer.Typer(help="Đợt kiểm tra.", no_args_is_help=True)
+scores_app = typer.Typer(help="Chấm điểm thi đua.", no_args_is_help=True)
+targets_app = typer.Typer(help="Chỉ tiêu của kế hoạch.", no_args_is_help=True)
+
+Actor = Annotated[str | None, typer.Option("--actor", help="Người thực hiện")]
+
+
+def _actor(actor: str | None) -> str:
+    return actor or get_settings().operator
+
+
+def _d(value: Any) -> str:
+    return format_date(value) if value else "—"
+
+
+def _req_date(value: str, field: str) -> Any:
+    d = parse_date(value, field)
+    assert d is not None
+    return d
+
+
+def _read_data(path: Path, field: str) -> Any:
+    """A YAML or JSON file (complex inputs such as inspection teams)."""
+    if not path.is_file():
+        raise UserError(f"không tìm thấy tệp '{path}'", field=field)
+    text = path.read_text(encoding="utf-8")
+    try:
+        if path.suffix == ".json":
+            return json.loads(text)
+        from ruamel.yaml import YAML
+
+        return YAML(typ="safe").load(text)
+    except Exception as exc:  # any parse error is a problem of the user's file
+        raise UserError(f"không đọc được tệp '{path}': {exc}", field=field) from None
+
+
+# --------------------------------------------------------------------------- models
+
+
+@models_app.command("register")
+@user_errors
+def models_register(
+    unit: Annotated[str, typer.Option("--unit", help="Mã đơn vị đăng ký")],
+    name: Annotated[str, typer.Option("--name", help="Tên mô hình")],
+    address: Annotated[str, typer.Option("--address", help="Địa chỉ")],
+    field: Annotated[str, typer.Option(
+        "--field", help="Lĩnh vực: kinh_te | van_hoa_xa_hoi | quoc_phong_an_ninh | xay_dung_dang")],
+    start: Annotated[str, typer.Option("--start", help="Ngày bắt đầu")],
+    end: Annotated[str, typer.Option("--end", help="Ngày kết thúc")],
+    content: Annotated[str, typer.Option("--content", help="Nội dung thực hiện")],
+    owner: Annotated[str, typer.Option("--owner", help="Chủ mô hình / người phụ trách")],
+    batch: Annotated[str, typer.Option("--batch", help="first_half | second_half")] = "first_half",
+    plan: Annotated[str | None, typer.Option("--plan", help="Số kế hoạch")] = None,
+    actor: Actor = None,
+) -> None:
+    """Đăng ký một mô hình "Dân vận khéo"."""
+    from danvan_workflow.services.models_dvk import register_model
+
+    data = {"name": name, "address": address, "field": field,
+            "start": _req_date(start, "--start"), "end": _req_date(end, "--end"),
+            "content": content, "owner": owner, "unit_code": unit, "batch": batch}
+    with session_scope() as s:
+        res = register_model(s, data, _actor(actor), plan_code=plan)
+    console.print(f"Đã đăng ký mô hình số [bold]{res.model_id}[/].", highlight=False)
+
+
+def _transition(model_id: int, event: str, payload: dict[str, Any], actor: str | None) -> None:
+    from danvan_workflow.services.models_dvk import transition_model
+
+    with session_scope() as s:
+        res = transition_model(s, model_id, event, payload, _actor(actor))
+    console.print(res.message, highlight=False)
+    for d in res.deadlines:
+        console.print(f"  Hạn tự đánh giá ({d.period_key}): {_d(d.due_on)}", highlight=False)
+    if res.note:
+        console.print(f"  {res.note}", highlight=False)
+
+
+@models_app.command("approve")
+@user_errors
+def models_approve(
+    model_id: Annotated[int, typer.Argument(help="Số mô hình")],
+    notice: Annotated[str, typer.Option("--notice", help="Số thông báo giao nhiệm vụ")],
+    actor: Actor = None,
+) -> None:
+    """Duyệt mô hình (thông báo giao nhiệm vụ)."""
+    _transition(model_id, "approve", {"assignment_notice": notice}, actor)
+
+
+@models_app.command("reject")
+@user_errors
+def models_reject(
+    model_id: Annotated[int, typer.Argument(help="Số mô hình")],
+    reason: Annotated[str, typer.Option("--reason", help="Lý do không duyệt")],
+    actor: Actor = None,
+) -> None:
+    """Không duyệt mô hình."""
+    _transition(model_id, "reject", {"reason": reason}, actor)
+
+
+@models_app.command("transition")
+@user_errors
+def models_transition(
+    model_id: Annotated[int, typer.Argument(help="Số mô hình")],
+    event: Annotated[str, typer.Argument(
+        help="start | self_review_3m | self_review_6m | inspect_mid_year | inspect_year_end | "
+             "recognise | not_recognise | replicate | approve | reject")],
+    notice: Annotated[str | None, typer.Option("--notice", help="Số thông báo")] = None,
+    reason: Annotated[str | None, typer.Option("--reason", help="Lý do")] = None,
+    level: Annotated[str | None, typer.Option("--level", help="Cấp công nhận")] = None,
+    on: Annotated[str | None, typer.Option("--on", help="Ngày diễn ra")] = None,
+    note: Annotated[str | None, typer.Option("--note", help="Ghi chú")] = None,
+    actor: Actor = None,
+) -> None:
+    """Chuyển trạng thái mô hình."""
+    _transition(model_id, event, {"assignment_notice": notice, "reason": reason, "level": level,
+                                  "on": parse_date(on, "--on"), "note": note}, actor)
+
+
+@models_app.command("list")
+@user_errors
+def models_list(
+    unit: Annotated[str | None, typer.Option("--unit", help="Mã đơn vị")] = None,
+    state: Annotated[str | None, typer.Option("--state", help="Trạng thái")] = None,
+    year: Annotated[int | None, typer.Option("--year", help="Năm")] = None,
+) -> None:
+    """Danh sách mô hình."""
+    from danvan_workflow.services.models_dvk import list_models
+
+    with session_scope() as s:
+        items = list_models(s, unit=unit, state=state, year=year)
+    table = Table(title='Mô hình "Dân vận khéo"')
+    for col in ("Số", "Tên", "Đơn vị", "Năm", "Bắt đầu", "Trạng thái"):
+        table.add_column(col)
+    for m in items:
+        table.add_row(str(m.id), m.name, m.unit_code, str(m.year), _d(m.start_on), m.state_label)
+    console.print(table)
+    console.print(f"Tổng: {len(items)} mô hình.")
+
+
+@models_app.command("quota")
+@user_errors
+def models_quota(
+    plan: Annotated[str, typer.Option("--plan", help="Số kế hoạch")],
+    year: Annotated[int | None, typer.Option("--year", help="Năm")] = None,
+) -> None:
+    """Số mô hình đã đăng ký so với chỉ tiêu tối thiểu."""
+    from danvan_workflow.services.models_dvk import quota_report
+
+    with session_scope() as s:
+        rep = quota_report(s, plan, year or today().year)
+    table = Table(title=f"Đăng ký mô hình năm {rep.year} – {rep.plan_code}")
+    for col in ("Đơn vị", "Tên", "Tối thiểu", "Đã đăng ký", "Còn thiếu"):
+        table.add_column(col)
+    for line in rep.lines:
+        table.add_row(line.unit_code, line.unit_name, str(line.required), str(line.registered),
+                      str(line.short_by) if line.short_by else "—")
+    console.print(table)
+    console.print(f"Đơn vị chưa đủ: {len(rep.short)}/{len(rep.lines)}.")
+
+
+# --------------------------------------------------------------------------- reports
+
+
+@reports_app.command("submit")
+@user_errors
+def reports_submit(
+    received: Annotated[str, typer.Option("--received", help="Ngày nhận báo cáo")],
+    deadline: Annotated[int | None, typer.Option("--deadline", help="Số hạn báo cáo")] = None,
+    plan: Annotated[str | None, typer.Option("--plan", help="Số kế hoạch")] = None,
+    obligation: Annotated[str | None, typer.Option("--obligation", help="Mã nghĩa vụ")] = None,
+    unit: Annotated[str | None, typer.Option("--unit", help="Mã đơn vị báo cáo")] = None,
+    period: Annotated[str | None, typer.Option("--period", help="Kỳ, ví dụ 2026-H1")] = None,
+    number: Annotated[str | None, typer.Option("--number", help="Số văn bản")] = None,
+    attachment: Annotated[str | None, typer.Option("--attachment", help="Tệp đính kèm")] = None,
+    actor: Actor = None,
+) -> None:
+    """Ghi nhận một báo cáo đã nhận."""
+    from danvan_workflow.services.reports import submit
+
+    received_on = _req_date(received, "--received")
+    with session_scope() as s:
+        res = submit(s, deadline_id=deadline, plan_code=plan, obligation_code=obligation,
+                     unit_code=unit, period_key=period, received_on=received_on,
+                     document_number=number, recorded_by=_actor(actor), attachment=attachment)
+    console.print(res.message, highlight=False)
+
+
+@reports_app.command("waive")
+@user_errors
+def reports_waive(
+    deadline: Annotated[int, typer.Argument(help="Số hạn báo cáo")],
+    reason: Annotated[str, typer.Option("--reason", help="Lý do miễn nộp")],
+    actor: Actor = None,
+) -> None:
+    """Miễn nộp một báo cáo."""
+    from danvan_workflow.services.reports import waive
+
+    with session_scope() as s:
+        res = waive(s, deadline, reason, _actor(actor))
+    console.print(f"Đã miễn nộp: {res.unit_code} – {res.period_label}.", highlight=False)
+
+
+@reports_app.command("extend")
+@user_errors
+def reports_extend(
+    deadline: Annotated[int, typer.Argument(help="Số hạn báo cáo")],
+    new_due: Annotated[str, typer.Option("--to", help="Hạn mới")],
+    reason: Annotated[str, typer.Option("--reason", help="Lý do gia hạn")],
+    actor: Actor = None,
+) -> None:
+    """Gia hạn một báo cáo."""
+    from danvan_workflow.services.reports import extend
+
+    day = _req_date(new_due, "--to")
+    with session_scope() as s:
+        res = extend(s, deadline, day, reason, _actor(actor))
+    console.print(f"Đã gia hạn: {res.unit_code} – {res.period_label}: hạn mới {_d(res.due_on)} "
+                  f"(hạn gốc {_d(res.original_due_on)}).", highlight=False)
+
+
+@reports_app.command("request")
+@user_errors
+def reports_request(
+    plan: Annotated[str, typer.Option("--plan", help="Số kế hoạch")],
+    units: Annotated[list[str], typer.Option("--unit", help="Mã đơn vị (lặp lại được)")],
+    due: Annotated[str, typer.Option("--due", help="Hạn nộp")],
+    title: Annotated[str, typer.Option("--title", help="Nội dung yêu cầu")],
+    obligation: Annotated[str | None, typer.Option("--obligation", help="Mã nghĩa vụ")] = None,
+    actor: Actor = None,
+) -> None:
+    """Yêu cầu các đơn vị báo cáo (báo cáo khi có yêu cầu)."""
+    from danvan_workflow.services.reports import request_report
+
+    day = _req_date(due, "--due")
+    with session_scope() as s:
+        res = request_report(s, plan_code=plan, obligation_code=obligation, unit_codes=units,
+                             due_on=day, title=title, actor=_actor(actor))
+    console.print(f"Đã tạo {len(res.deadline_ids)} hạn báo cáo ({res.period_key}), hạn "
+                  f"{_d(res.due_on)}.", highlight=False)
+
+
+# --------------------------------------------------------------------------- inspections
+
+
+@inspections_app.command("create")
+@user_errors
+def inspections_create(
+    plan: Annotated[str, typer.Option("--plan", help="Số kế hoạch")],
+    kind: Annotated[str, typer.Option("--kind", help="mid_year | year_end | ad_hoc")],
+    year: Annotated[int, typer.Option("--year", help="Năm")],
+    title: Annotated[str, typer.Option("--title", help="Tên đợt kiểm tra")],
+    teams: Annotated[Path, typer.Option("--teams", help="Tệp YAML/JSON: danh sách tổ kiểm tra")],
+    due: Annotated[str | None, typer.Option("--due", help="Hạn báo cáo kết quả")] = None,
+    code: Annotated[str | None, typer.Option("--code", help="Mã đợt")] = None,
+    actor: Actor = None,
+) -> None:
+    """Tạo đợt kiểm tra với các tổ và đơn vị được kiểm tra."""
+    from danvan_workflow.services.inspections import create_round
+
+    data = _read_data(teams, "--teams")
+    if isinstance(data, dict) and "teams" in data:
+        data = data["teams"]
+    if not isinstance(data, list):
+        raise UserError("tệp phải là danh sách tổ kiểm tra (name, members, visits)",
+                        field="--teams")
+    with session_scope() as s:
+        res = create_round(s, plan_code=plan, kind=kind, year=year, title=title,
+                           report_due_on=parse_date(due, "--due"), teams=data,
+                           actor=_actor(actor), code=code)
+    console.print(f"Đã tạo đợt kiểm tra [bold]{res.code}[/]: {res.teams} tổ, {res.visits} lượt; "
+                  f"hạn báo cáo {_d(res.report_due_on)}.", highlight=False)
+
+
+@inspections_app.command("record")
+@user_errors
+def inspections_record(
+    round_code: Annotated[str, typer.Argument(help="Mã đợt kiểm tra")],
+    unit: Annotated[str, typer.Option("--unit", help="Mã đơn vị")],
+    result: Annotated[str, typer.Option("--result", help="dat | khong_dat | xuat_sac")],
+    model: Annotated[int | None, typer.Option("--model", help="Số mô hình")] = None,
+    findings: Annotated[str | None, typer.Option("--findings", help="Nhận xét")] = None,
+    visit_on: Annotated[str | None, typer.Option("--on", help="Ngày kiểm tra")] = None,
+    actor: Actor = None,
+) -> None:
+    """Ghi kết quả kiểm tra một đơn vị / mô hình."""
+    from danvan_workflow.services.inspections import record_result
+
+    day = parse_date(visit_on, "--on")
+    with session_scope() as s:
+        res = record_result(s, round_code=round_code, unit_code=unit, model_id=model,
+                            result=result, findings=findings, visit_on=day, actor=_actor(actor))
+    console.print(f"Đã ghi kết quả '{res.result_label}' cho {res.unit_code}.", highlight=False)
+
+
+@inspections_app.command("status")
+@user_errors
+def inspections_status(round_code: Annotated[str, typer.Argument(help="Mã đợt kiểm tra")]) -> None:
+    """Tình hình một đợt kiểm tra: đơn vị đã/chưa có kết quả, thời gian còn lại."""
+    from danvan_workflow.services.inspections import round_status
+
+    with session_scope() as s:
+        st = round_status(s, round_code, today())
+    table = Table(title=f"{st.title} ({st.code})")
+    for col in ("Tổ", "Đơn vị", "Mô hình", "Ngày", "Kết quả"):
+        table.add_column(col)
+    for v in st.visits:
+        table.add_row(v.team, v.unit_code, v.model_name or "—", _d(v.visit_on), v.result_label)
+    console.print(table)
+    console.print(f"Đã có kết quả {len(st.done)}/{len(st.visits)}; hạn báo cáo "
+                  f"{_d(st.report_due_on)} ({st.days_left_text}).", highlight=False)
+
+
+# --------------------------------------------------------------------------- scores
+
+
+@scores_app.command("record")
+@user_errors
+def scores_record(
+    plan: Annotated[str, typer.Option("--plan", help="Số kế hoạch")],
+    unit: Annotated[str, typer.Option("--unit", help="Mã đơn vị được chấm")],
+    year: Annotated[int, typer.Option("--year", help="Năm")],
+    criterion: Annotated[str, typer.Option("--criterion", help="Mã tiêu chí")],
+    points: Annotated[str, typer.Option("--points", help="Điểm")],
+    bonus: Annotated[str, typer.Option("--bonus", help="Điểm thưởng")] = "0",
+    actor: Actor = None,
+) -> None:
+    """Ghi điểm một tiêu chí cho một đơn vị."""
+    from danvan_workflow.services.scores import record_score
+
+    with session_scope() as s:
+        res = record_score(s, plan_code=plan, unit_code=unit, year=year,
+                           criterion_code=criterion, points=points, bonus=bonus,
+                           actor=_actor(actor))
+    console.print(f"Đã ghi điểm {res.criterion_code} cho {res.unit_code}: {res.points}"
+                  + (f" + {res.bonus} thưởng" if res.bonus else "") + ".", highlight=False)
+
+
+def _rank_table(title: str, lines: list[Any]) -> Table:
+    table = Table(title=title)
+    for col in ("Hạng", "Đơn vị", "Tên", "Tổng điểm", "Xếp loại"):
+        table.add_column(col)
+    for r in lines:
+        table.add_row(str(r.rank), r.unit_code, r.unit_name, str(r.total), r.classification or "—")
+    return table
+
+
+@scores_app.command("rank")
+@user_errors
+def scores_rank(
+    plan: Annotated[str, typer.Option("--plan", help="Số kế hoạch")],
+    year: Annotated[int, typer.Option("--year", help="Năm")],
+) -> None:
+    """Tổng điểm, xếp loại và xếp hạng."""
+    from danvan_workflow.services.scores import rank
+
+    with session_scope() as s:
+        lines = rank(s, plan, year)
+    console.print(_rank_table(f"Xếp hạng thi đua năm {year}", lines))
+
+
+@scores_app.command("aggregate")
+@user_errors
+def scores_aggregate(
+    plan: Annotated[str, typer.Option("--plan", help="Số kế hoạch")],
+    year: Annotated[int, typer.Option("--year", help="Năm")],
+    scorer: Annotated[str, typer.Option("--scorer", help="Mã cơ quan chấm điểm")],
+) -> None:
+    """Tổng hợp điểm của một cơ quan chấm điểm; đơn vị chưa được chấm."""
+    from danvan_workflow.services.scores import aggregate
+
+    with session_scope() as s:
+        res = aggregate(s, plan, year, scorer)
+    console.print(_rank_table(f"{res.scorer_name}: tổng hợp điểm năm {year}", res.scored))
+    if res.not_scored:
+        console.print("Chưa chấm: " + ", ".join(c for c, _ in res.not_scored), highlight=False)
+    console.print(f"Hạn gửi kết quả: {_d(res.due_on)}.", highlight=False)
+
+
+# --------------------------------------------------------------------------- targets
+
+
+@targets_app.command("record")
+@user_errors
+def targets_record(
+    unit: Annotated[str, typer.Option("--unit", help="Mã đơn vị")],
+    fact: Annotated[str, typer.Option("--fact", help="Tên sự kiện, ví dụ plan_disseminated")],
+    year: Annotated[int, typer.Option("--year", help="Năm")],
+    value: Annotated[bool, typer.Option("--yes/--no", help="Có / không")] = True,
+    actor: Actor = None,
+) -> None:
+    """Ghi nhận một sự kiện của đơn vị (ví dụ đã phổ biến kế hoạch)."""
+    from danvan_workflow.services.targets import record_fact
+
+    with session_scope() as s:
+        res = record_fact(s, unit, fact, year, value, _actor(actor))
+    word = "có" if res.value else "không"
+    console.print(f"Đã ghi: {res.unit_code} – {res.fact} ({res.year}): {word}.", highlight=False)
+
+
+@targets_app.command("status")
+@user_errors
+def targets_status(
+    plan: Annotated[str, typer.Option("--plan", help="Số kế hoạch")],
+    year: Annotated[int, typer.Option("--year", help="Năm")],
+) -> None:
+    """Tình hình thực hiện chỉ tiêu."""
+    from danvan_workflow.services.targets import target_status
+
+    with session_scope() as s:
+        rep = target_status(s, plan, year)
+    table = Table(title=f"Chỉ tiêu năm {year} – {rep.plan_code}")
+    for col in ("Mã", "Chỉ tiêu", "Kết quả", "Đơn vị chưa đạt"):
+        table.add_column(col)
+    for t in rep.lines:
+        table.add_row(t.code, t.title, t.note or t.summary,
+                      ", ".join(c for c, _ in t.missing) or "—")
+    console.print(table)
+
+
+# --------------------------------------------------------------------------- status
+
+
+def status_cmd(
+    unit: Annotated[str | None, typer.Option("--unit", help="Mã đơn vị")] = None,
+    plan: Annotated[str | None, typer.Option("--plan", help="Số kế hoạch")] = None,
+    on: Annotated[str | None, typer.Option("--on", help="Tính đến ngày (mặc định hôm nay)")]
+    = None,
+) -> None:
+    """Tóm tắt tình hình một đơn vị hoặc một kế hoạch."""
+    from danvan_workflow.core.deadline_status import DeadlineState
+    from danvan_workflow.core.lifecycle import State
+    from danvan_workflow.services.status import plan_status, unit_status
+
+    if bool(unit) == bool(plan):
+        raise UserError("chọn đúng một trong --unit hoặc --plan", field="--unit")
+    day = parse_date(on, "--on") or today()
+    with session_scope() as s:
+        st = unit_status(s, unit, day) if unit else plan_status(s, plan or "", day)
+    console.print(f"[bold]{st.name}[/] ({st.code}) – ngày {_d(st.today)}", highlight=False)
+    labels = {s.value: s.label for s in DeadlineState}
+    counts = ", ".join(f"{labels.get(k, k)}: {v}" for k, v in sorted(st.counts.items()))
+    console.print(f"Hạn báo cáo – {counts or 'chưa có'}", highlight=False)
+    rate = f"{st.on_time_rate}%" if st.on_time_rate is not None else "—"
+    console.print(f"Tỷ lệ nộp đúng hạn: {rate}", highlight=False)
+    for title, items in (("Quá hạn", st.overdue), ("Sắp đến hạn (14 ngày)", st.upcoming)):
+        table = Table(title=f"{title}: {len(items)}")
+        for col in ("Hạn", "Đơn vị", "Nội dung", "Kỳ"):
+            table.add_column(col)
+        for d in items:
+            table.add_row(_d(d.due_on), d.reporter_code, d.title, d.period_label)
+        console.print(table)
+    if st.continuous_tasks:
+        console.print("Nhiệm vụ thường xuyên:", highlight=False)
+        for t in st.continuous_tasks:
+            console.print(f"  • {t}", highlight=False)
+    if st.models:
+        console.print("Mô hình: " + ", ".join(f"{State(k).label}: {v}"
+                                              for k, v in sorted(st.models.items())),
+                      highlight=False)
+    for line in st.quota_short:
+        console.print(f"Chưa đủ mô hình: {line.unit_code} đăng ký {line.registered}/"
+                      f"{line.required} (thiếu {line.short_by})", highlight=False)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(models_app, name="models")
+    app.add_typer(reports_app, name="reports")
+    app.add_typer(inspections_app, name="inspections")
+    app.add_typer(scores_app, name="scores")
+    app.add_typer(targets_app, name="targets")
+    app.command("status")(user_errors(status_cmd))

@@ -1,0 +1,189 @@
+"""Dashboard data for the Prefect UI: pure queries and formatting, in Vietnamese.
+
+Every function takes a `Session` and returns plain rows (list of dicts with
+Vietnamese column names) or markdown text; the flows publish them as artifacts.
+Artifact keys are lowercase-dash (Prefect's rule).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import case, func, select
+from sqlalchemy.orm import Session
+
+from danvan_workflow.db import models as m
+from danvan_workflow.services.calendar import calendar_for
+from danvan_workflow.services.cycles import CycleLine
+from danvan_workflow.services.outbox import STATUS_LABELS as OUTBOX_LABELS
+from danvan_workflow.services.queries import STATUS_LABELS, list_deadlines
+from danvan_workflow.timeutil import now
+
+MAX_ROWS = 500
+OPEN = ("open", "extended")
+
+KEYS = {
+    "upcoming": "danvan-han-14-ngay-toi",
+    "overdue": "danvan-qua-han",
+    "rate_unit": "danvan-ty-le-dung-han-don-vi",
+    "rate_plan": "danvan-ty-le-dung-han-ke-hoach",
+    "quota": "danvan-dan-van-kheo-chi-tieu",
+    "outbox": "danvan-hop-thu-di",
+    "summary": "danvan-quet-hang-ngay",
+}
+
+STATUS_LABELS_ALL = {**STATUS_LABELS, "submitted_on_time": "Đã nộp đúng hạn"}
+
+
+@dataclass
+class Table:
+    key: str
+    description: str
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    total: int = 0
+
+    def describe(self) -> str:
+        cut = f" (hiện {len(self.rows)}/{self.total} dòng)" if self.total > len(self.rows) else ""
+        return self.description + cut
+
+
+def _d(day: dt.date | None) -> str:
+    return day.strftime("%d/%m/%Y") if day else "Thường xuyên"
+
+
+def upcoming(session: Session, day: dt.date, days: int = 14) -> Table:
+    """Open deadlines due in the next `days` days, by unit."""
+    cal = calendar_for(session)
+    items = [d for d in list_deadlines(session, start=day, end=day + dt.timedelta(days=days),
+                                       include_continuous=False) if d.status in OPEN]
+    items.sort(key=lambda d: (d.reporter_code, d.due_on or day))
+    rows = [{"Đơn vị": f"{d.reporter_name} ({d.reporter_code})", "Hạn": _d(d.due_on),
+             "Còn lại": d.left_text(day, cal), "Nội dung": d.title, "Kỳ": d.period_label,
+             "Nơi nhận": d.recipient_code, "Kế hoạch": d.plan_code} for d in items[:MAX_ROWS]]
+    return Table(KEYS["upcoming"], f"Hạn báo cáo {days} ngày tới (từ {_d(day)}), theo đơn vị",
+                 rows, len(items))
+
+
+def overdue(session: Session, day: dt.date) -> Table:
+    cal = calendar_for(session)
+    items = [d for d in list_deadlines(session, end=day - dt.timedelta(days=1),
+                                       include_continuous=False)
+             if d.status in OPEN and d.due_on is not None]
+    rows = [{"Đơn vị": f"{d.reporter_name} ({d.reporter_code})", "Hạn": _d(d.due_on),
+             "Quá hạn": d.left_text(day, cal), "Nội dung": d.title, "Kỳ": d.period_label,
+             "Nơi nhận": d.recipient_code, "Kế hoạch": d.plan_code} for d in items[:MAX_ROWS]]
+    return Table(KEYS["overdue"], f"Báo cáo quá hạn chưa nộp (đến {_d(day)})", rows, len(items))
+
+
+def _rate_rows(rows: list[tuple[Any, ...]], label: str) -> list[dict[str, Any]]:
+    out = []
+    for code, name, on_time, late, open_due, total in rows:
+        done = int(on_time or 0) + int(late or 0)
+        rate = f"{100 * int(on_time or 0) / done:.1f}%" if done else "—"
+        out.append({label: f"{name} ({code})", "Đúng hạn": int(on_time or 0),
+                    "Trễ hạn": int(late or 0), "Quá hạn chưa nộp": int(open_due or 0),
+                    "Tổng số hạn": int(total), "Tỷ lệ đúng hạn": rate})
+    return out
+
+
+def _rate_columns(day: dt.date) -> list[Any]:
+    D = m.Deadline
+    return [
+        func.sum(case((D.status == "submitted_on_time", 1), else_=0)),
+        func.sum(case((D.status == "submitted_late", 1), else_=0)),
+        func.sum(case((D.status.in_(OPEN) & (D.due_on < day), 1), else_=0)),
+        func.count(D.id),
+    ]
+
+
+def rates_by_unit(session: Session, day: dt.date) -> Table:
+    D, U = m.Deadline, m.Unit
+    rows = session.execute(
+        select(U.code, U.name, *_rate_columns(day)).join(D, D.unit_id == U.id)
+        .where(D.due_on <= day).group_by(U.code, U.name).order_by(U.code)).tuples().all()
+    return Table(KEYS["rate_unit"], "Tỷ lệ nộp báo cáo đúng hạn theo đơn vị (các hạn đã đến)",
+                 _rate_rows(list(rows), "Đơn vị")[:MAX_ROWS], len(rows))
+
+
+def rates_by_plan(session: Session, day: dt.date) -> Table:
+    D, O, P = m.Deadline, m.Obligation, m.Plan
+    rows = session.execute(
+        select(P.code, P.title, *_rate_columns(day)).join(O, O.plan_id == P.id)
+        .join(D, D.obligation_id == O.id).where(D.due_on <= day)
+        .group_by(P.code, P.title).order_by(P.code)).tuples().all()
+    return Table(KEYS["rate_plan"], "Tỷ lệ nộp báo cáo đúng hạn theo kế hoạch (các hạn đã đến)",
+                 _rate_rows(list(rows), "Kế hoạch"), len(rows))
+
+
+def quotas(session: Session, year: int) -> Table:
+    """'Dân vận khéo' registrations against the quotas of the year's plans."""
+    from danvan_workflow.services.models_dvk import quota_report
+
+    plans = session.execute(select(m.Plan.code).join(m.Quota, m.Quota.plan_id == m.Plan.id)
+                            .where(m.Plan.year == year).distinct().order_by(m.Plan.code)
+                            ).scalars().all()
+    rows = []
+    for code in plans:
+        for line in quota_report(session, code, year).lines:
+            rows.append({"Kế hoạch": code, "Đơn vị": f"{line.unit_name} ({line.unit_code})",
+                         "Chỉ tiêu": line.required, "Đã đăng ký": line.registered,
+                         "Còn thiếu": line.short_by, "Đạt": "Đạt" if line.met else "Chưa đạt"})
+    rows.sort(key=lambda r: (r["Đạt"] == "Đạt", r["Kế hoạch"], r["Đơn vị"]))
+    return Table(KEYS["quota"], f"Chỉ tiêu đăng ký mô hình “Dân vận khéo” năm {year}",
+                 rows[:MAX_ROWS], len(rows))
+
+
+def outbox(session: Session) -> Table:
+    MSG = m.OutboxMessage
+    rows = session.execute(select(MSG.channel_code, MSG.kind, MSG.status, func.count())
+                           .group_by(MSG.channel_code, MSG.kind, MSG.status)
+                           .order_by(MSG.channel_code, MSG.kind, MSG.status)).tuples().all()
+    out = [{"Kênh": ch, "Loại": kind, "Trạng thái": OUTBOX_LABELS.get(st, st), "Số thông báo": n}
+           for ch, kind, st, n in rows]
+    return Table(KEYS["outbox"], f"Hộp thư đi lúc {now():%H:%M %d/%m/%Y}", out, len(out))
+
+
+def due_messages(session: Session) -> int:
+    """Messages the dispatcher would send now (for a progress bar)."""
+    MSG = m.OutboxMessage
+    return int(session.execute(select(func.count()).where(
+        MSG.status.in_(("pending", "retry")), MSG.next_attempt_at <= now())).scalar_one())
+
+
+def all_tables(session: Session, day: dt.date) -> list[Table]:
+    return [upcoming(session, day), overdue(session, day), rates_by_unit(session, day),
+            rates_by_plan(session, day), quotas(session, day.year), outbox(session)]
+
+
+def cycle_rows(cycles: list[CycleLine]) -> list[dict[str, Any]]:
+    return [{"Kế hoạch": c.plan_code, "Nội dung": c.title, "Kỳ": c.period_label,
+             "Hạn": _d(c.due_on), "Nơi nhận": c.recipient_name, "Số đơn vị": len(c.units),
+             "Đã nộp": len(c.submitted), "Đúng hạn": c.on_time,
+             "Tỷ lệ đúng hạn": f"{c.on_time_rate:.1f}%" if c.on_time_rate is not None else "—",
+             "Chưa nộp": ", ".join(u[1] for u in c.missing)} for c in cycles]
+
+
+def cutoff_rows(cycles: list[CycleLine]) -> list[dict[str, Any]]:
+    rows = []
+    for c in cycles:
+        for _uid, code, name, status in c.units:
+            rows.append({"Đơn vị": f"{name} ({code})", "Nội dung": c.title,
+                         "Hạn": _d(c.due_on), "Kế hoạch": c.plan_code,
+                         "Trạng thái": STATUS_LABELS_ALL.get(status, status),
+                         "Đã nộp": "Có" if status.startswith("submitted") else "Chưa"})
+    rows.sort(key=lambda r: (r["Đã nộp"] == "Có", r["Đơn vị"]))
+    return rows
+
+
+def markdown_table(rows: list[dict[str, Any]], limit: int = 50) -> str:
+    if not rows:
+        return "_(không có)_"
+    cols = list(rows[0])
+    lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+    for r in rows[:limit]:
+        lines.append("| " + " | ".join(str(r[c]).replace("|", "/") for c in cols) + " |")
+    if len(rows) > limit:
+        lines.append(f"\n… và {len(rows) - limit} dòng khác.")
+    return "\n".join(lines)

@@ -1,0 +1,425 @@
+"""Reporting cycles and fixed cut-offs: what opened or closed on a day, and their notices.
+
+A *cycle* is one period (month, quarter, half year, nine months, year) of a periodic
+obligation: its deadlines share `(obligation_id, period_key)`. There is no table
+of cycles: the deadlines are the cycle, and the outbox idempotency keys make every
+notice at most once.
+
+* A cycle **opens** on its `period_start`. On a working day the engine handles the
+  cycles that opened since the previous working day (so a period starting on a
+  Sunday is announced on Monday).
+* A cycle **closes** when its due date has passed: on a working day, the cycles due
+  since the previous working day (exclusive of today).
+
+Notices (kind ``cycle_open``, ``cycle_close``, ``cycle_overdue``) are written
+set-based: the subject and body are rendered once per *group* in Python (a few
+rows), put in a temporary table with the group's units, and one
+``INSERT ... SELECT ... ON CONFLICT DO NOTHING`` joins them to the units' contacts
+and channels. The reminder machinery (ladder, digest) is left to daily reminders;
+cycle notices are separate messages with their own stored text.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from sqlalchemy import (
+    Column,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    and_,
+    cast,
+    func,
+    insert,
+    literal,
+    select,
+)
+from sqlalchemy.orm import Session
+
+from danvan_workflow.core.calendar import WorkingCalendar
+from danvan_workflow.core.vietnamese import format_date, nfc
+from danvan_workflow.db import models as m
+from danvan_workflow.db.types import sql_instant
+from danvan_workflow.services.calendar import calendar_for
+from danvan_workflow.services.materialise import _insert_ignore
+from danvan_workflow.timeutil import now
+
+Period = Literal["month", "quarter", "half_year", "nine_months", "year"]
+PERIODS: tuple[str, ...] = ("month", "quarter", "half_year", "nine_months", "year")
+PERIOD_LABELS = {"month": "tháng", "quarter": "quý", "half_year": "6 tháng",
+                 "nine_months": "9 tháng", "year": "năm"}
+SUBMITTED = ("submitted_on_time", "submitted_late")
+OPEN = ("open", "extended")
+
+#: The fixed cut-offs of the plans (day, month): 25/7, 20/11, 15/12, 31/12.
+CUTOFFS: tuple[tuple[int, int], ...] = ((25, 7), (20, 11), (15, 12), (31, 12))
+
+_meta = MetaData()
+TMP_GROUPS = Table(
+    "tmp_notice_groups", _meta,
+    Column("group_id", Integer, primary_key=True),
+    Column("key", String(40), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("subject", String(300), nullable=False),
+    Column("body", Text, nullable=False),
+    Column("role", String(16), nullable=False),
+    prefixes=["TEMPORARY"],
+)
+TMP_TARGETS = Table(
+    "tmp_notice_targets", _meta,
+    Column("group_id", Integer, nullable=False),
+    Column("unit_id", Integer, nullable=False),
+    prefixes=["TEMPORARY"],
+)
+
+
+@dataclass
+class NoticeGroup:
+    """One rendered text for several units (the units' contacts with `role` receive it)."""
+
+    key: str  # unique per group, part of every idempotency key (<= 40 chars)
+    kind: str
+    subject: str
+    body: str
+    unit_ids: list[int]
+    role: str = "focal_point"
+
+
+@dataclass
+class CycleLine:
+    obligation_id: int
+    plan_code: str
+    obligation_code: str
+    title: str
+    period: str
+    period_key: str
+    period_label: str
+    due_on: dt.date | None
+    recipient_id: int
+    recipient_code: str
+    recipient_name: str
+    units: list[tuple[int, str, str, str]] = field(default_factory=list)  # id, code, name, status
+
+    @property
+    def submitted(self) -> list[tuple[int, str, str, str]]:
+        return [u for u in self.units if u[3] in SUBMITTED]
+
+    @property
+    def on_time(self) -> int:
+        return sum(1 for u in self.units if u[3] == "submitted_on_time")
+
+    @property
+    def missing(self) -> list[tuple[int, str, str, str]]:
+        return [u for u in self.units if u[3] in OPEN]
+
+    @property
+    def on_time_rate(self) -> float | None:
+        counted = [u for u in self.units if u[3] not in ("waived", "cancelled")]
+        return round(100 * self.on_time / len(counted), 1) if counted else None
+
+
+def since_previous_working_day(day: dt.date, cal: WorkingCalendar) -> tuple[dt.date, dt.date]:
+    """(first, last) calendar days handled on `day`: after the previous working day to `day`."""
+    prev = day - dt.timedelta(days=1)
+    for _ in range(31):
+        if cal.is_working_day(prev):
+            break
+        prev -= dt.timedelta(days=1)
+    return prev + dt.timedelta(days=1), day
+
+
+def _periodic_obligations(session: Session, periods: tuple[str, ...]) -> dict[int, str]:
+    out: dict[int, str] = {}
+    rows = session.execute(select(m.Obligation.id, m.Obligation.rules)
+                           .where(m.Obligation.rule_kind == "periodic")).all()
+    for ob_id, rules in rows:
+        for r in rules or []:
+            if isinstance(r, dict) and r.get("kind") == "periodic" and r.get("period") in periods:
+                out[ob_id] = str(r["period"])
+                break
+    return out
+
+
+def _cycles(session: Session, obligations: dict[int, str], cond: Any) -> list[CycleLine]:
+    if not obligations:
+        return []
+    D, O, P, U = m.Deadline, m.Obligation, m.Plan, m.Unit
+    R = m.Unit.__table__.alias("recipient")
+    rows = session.execute(
+        select(D.obligation_id, P.code, O.code, O.title, D.period_key, D.period_label, D.due_on,
+               O.recipient_id, R.c.code, R.c.name, U.id, U.code, U.name, D.status)
+        .join(O, O.id == D.obligation_id).join(P, P.id == O.plan_id)
+        .join(U, U.id == D.unit_id).join(R, R.c.id == O.recipient_id)
+        .where(D.obligation_id.in_(list(obligations)), D.model_id.is_(None), cond)
+        .order_by(D.due_on, P.code, O.code, D.period_key, U.code)).all()
+    lines: dict[tuple[int, str], CycleLine] = {}
+    for (ob_id, plan, ob_code, title, pkey, plabel, due, rid, rcode, rname, uid, ucode, uname,
+         status) in rows:
+        line = lines.get((ob_id, pkey))
+        if line is None:
+            line = lines[(ob_id, pkey)] = CycleLine(
+                ob_id, plan, ob_code, title, obligations[ob_id], pkey, plabel, due, rid, rcode,
+                rname)
+        line.units.append((uid, ucode, uname, status))
+    return list(lines.values())
+
+
+def opened_cycles(session: Session, day: dt.date, periods: tuple[str, ...] = PERIODS,
+                  cal: WorkingCalendar | None = None) -> list[CycleLine]:
+    """Cycles whose period started after the previous working day, up to `day`."""
+    cal = cal or calendar_for(session)
+    if not cal.is_working_day(day):
+        return []
+    lo, hi = since_previous_working_day(day, cal)
+    D = m.Deadline
+    return _cycles(session, _periodic_obligations(session, periods),
+                   and_(D.period_start >= lo, D.period_start <= hi, D.status != "cancelled"))
+
+
+def closed_cycles(session: Session, day: dt.date, periods: tuple[str, ...] = PERIODS,
+                  cal: WorkingCalendar | None = None) -> list[CycleLine]:
+    """Cycles whose due date passed since the previous working day (due before `day`)."""
+    cal = cal or calendar_for(session)
+    if not cal.is_working_day(day):
+        return []
+    lo, hi = since_previous_working_day(day, cal)
+    lo = lo - dt.timedelta(days=1)  # the previous working day's deadlines pass tonight
+    D = m.Deadline
+    return _cycles(session, _periodic_obligations(session, periods),
+                   and_(D.due_on >= lo, D.due_on < hi, D.status != "cancelled"))
+
+
+def _open_notice(c: CycleLine) -> NoticeGroup:
+    due = format_date(c.due_on) if c.due_on else "không ghi hạn"
+    subject = nfc(f"Mở kỳ báo cáo: {c.title} ({c.period_label})")[:300]
+    body = nfc(
+        f"Kính gửi đồng chí đầu mối,\n"
+        f"Kỳ báo cáo {c.period_label} của nội dung “{c.title}” (kế hoạch {c.plan_code}) đã bắt "
+        f"đầu. Đơn vị gửi báo cáo về {c.recipient_name} chậm nhất ngày {due}.\n"
+        f"Hệ thống sẽ nhắc hạn trước hạn nộp. Trân trọng.")
+    return NoticeGroup(f"o{c.obligation_id}:{c.period_key}"[:40], "cycle_open", subject, body,
+                       [u[0] for u in c.units if u[3] in OPEN])
+
+
+def _close_notices(c: CycleLine) -> list[NoticeGroup]:
+    due = format_date(c.due_on) if c.due_on else "—"
+    rate = f"{c.on_time_rate:.1f}%" if c.on_time_rate is not None else "chưa tính được"
+    missing = c.missing
+    names = "\n".join(f"- {u[2]} ({u[1]})" for u in missing) or "(không có)"
+    summary = NoticeGroup(
+        f"c{c.obligation_id}:{c.period_key}"[:40], "cycle_close",
+        nfc(f"Tổng hợp kỳ báo cáo: {c.title} ({c.period_label})")[:300],
+        nfc(f"Kính gửi đồng chí đầu mối {c.recipient_name},\n"
+            f"Hạn nộp báo cáo “{c.title}” kỳ {c.period_label} ({due}) đã qua.\n"
+            f"Đã nộp: {len(c.submitted)}/{len(c.units)} đơn vị; đúng hạn: {c.on_time} "
+            f"(tỷ lệ đúng hạn {rate}).\n"
+            f"Các đơn vị chưa nộp ({len(missing)}):\n{names}\nTrân trọng."),
+        [c.recipient_id])
+    out = [summary]
+    if missing:
+        out.append(NoticeGroup(
+            f"x{c.obligation_id}:{c.period_key}"[:40], "cycle_overdue",
+            nfc(f"Quá hạn báo cáo: {c.title} ({c.period_label})")[:300],
+            nfc(f"Kính gửi đồng chí lãnh đạo đơn vị,\n"
+                f"Đơn vị chưa gửi báo cáo “{c.title}” kỳ {c.period_label} về "
+                f"{c.recipient_name}; hạn nộp là ngày {due}. Đề nghị chỉ đạo gửi báo cáo "
+                f"sớm. Trân trọng."),
+            [u[0] for u in missing], role="leader"))
+    return out
+
+
+def open_notices(cycles: list[CycleLine]) -> list[NoticeGroup]:
+    return [g for g in (_open_notice(c) for c in cycles) if g.unit_ids]
+
+
+def close_notices(cycles: list[CycleLine]) -> list[NoticeGroup]:
+    return [g for c in cycles for g in _close_notices(c)]
+
+
+def _fill(session: Session, groups: list[NoticeGroup]) -> None:
+    conn = session.connection()
+    for t in (TMP_GROUPS, TMP_TARGETS):
+        t.drop(conn, checkfirst=True)
+        t.create(conn)
+    if groups:
+        conn.execute(insert(TMP_GROUPS), [
+            dict(group_id=i, key=g.key, kind=g.kind, subject=g.subject, body=g.body,
+                 role=g.role)
+            for i, g in enumerate(groups)])
+        targets = [dict(group_id=i, unit_id=u) for i, g in enumerate(groups)
+                   for u in dict.fromkeys(g.unit_ids)]
+        if targets:
+            conn.execute(insert(TMP_TARGETS), targets)
+
+
+def _drop(session: Session) -> None:
+    conn = session.connection()
+    for t in (TMP_GROUPS, TMP_TARGETS):
+        t.drop(conn, checkfirst=True)
+
+
+def _select(day: dt.date, dialect: str) -> Any:
+    """SELECT of the outbox rows for the groups in the temporary tables."""
+    C, CC, MSG = m.tbl(m.Contact), m.tbl(m.ContactChannel), m.tbl(m.OutboxMessage)
+    key = (TMP_GROUPS.c.kind + literal(":") + TMP_GROUPS.c.key + literal(":")
+           + cast(C.c.id, String) + literal(":") + CC.c.channel_code)
+    stamp = literal(sql_instant(now(), dialect))
+    sel = (
+        select(key.label("k"), C.c.id, CC.c.channel_code, TMP_GROUPS.c.kind, literal(day),
+               TMP_GROUPS.c.subject, TMP_GROUPS.c.body, literal("pending"), literal(0), stamp,
+               stamp)
+        .select_from(TMP_GROUPS.join(TMP_TARGETS, TMP_TARGETS.c.group_id ==
+                                     TMP_GROUPS.c.group_id)
+                     .join(C, and_(C.c.unit_id == TMP_TARGETS.c.unit_id,
+                               C.c.role == TMP_GROUPS.c.role))
+                     .join(CC, CC.c.contact_id == C.c.id))
+    )
+    existing = select(MSG.c.id).where(MSG.c.idempotency_key == key).exists()
+    return sel, existing
+
+
+_COLS = ["idempotency_key", "contact_id", "channel_code", "kind", "planned_for", "subject",
+         "body", "status", "attempts", "next_attempt_at", "created_at"]
+
+
+def count_new_notices(session: Session, groups: list[NoticeGroup], day: dt.date) -> int:
+    """How many outbox messages `queue_notices` would write (existing keys excluded)."""
+    if not groups:
+        return 0
+    _fill(session, groups)
+    try:
+        sel, existing = _select(day, session.get_bind().dialect.name)
+        q = select(func.count()).select_from(sel.where(~existing).subquery())
+        return int(session.execute(q).scalar_one())
+    finally:
+        _drop(session)
+
+
+def queue_notices(session: Session, groups: list[NoticeGroup], day: dt.date) -> int:
+    """Write one outbox message per (group, contact, channel); idempotent."""
+    if not groups:
+        return 0
+    _fill(session, groups)
+    try:
+        sel, _ = _select(day, session.get_bind().dialect.name)
+        stmt = _insert_ignore(session)(m.tbl(m.OutboxMessage)).from_select(_COLS, sel)
+        return m.rowcount(session.execute(
+            stmt.on_conflict_do_nothing(index_elements=["idempotency_key"])))
+    finally:
+        _drop(session)
+
+
+# --- fixed cut-offs ------------------------------------------------------------------
+
+
+def cutoff_checks(day: dt.date, cal: WorkingCalendar, lead_working_days: list[int]
+                  ) -> list[tuple[dt.date, int]]:
+    """The (cut-off date, working days before it) pairs that fall on `day`.
+
+    0 means the day itself (the cut-off, or the last working day before it when the
+    cut-off is a day off).
+    """
+    if not cal.is_working_day(day):
+        return []
+    out = []
+    for d, mth in CUTOFFS:
+        for year in (day.year, day.year + 1):
+            cutoff = dt.date(year, mth, d)
+            last = cutoff
+            while not cal.is_working_day(last):
+                last -= dt.timedelta(days=1)
+            for n in sorted(set([0, *lead_working_days])):
+                check = last
+                for _ in range(n):
+                    check -= dt.timedelta(days=1)
+                    while not cal.is_working_day(check):
+                        check -= dt.timedelta(days=1)
+                if check == day:
+                    out.append((cutoff, n))
+    return out
+
+
+def cutoff_obligations(session: Session, cutoff: dt.date) -> list[int]:
+    """Obligations with a fixed rule on the cut-off's day and month."""
+    rows = session.execute(select(m.Obligation.id, m.Obligation.rules)
+                           .where(m.Obligation.rule_kind == "fixed")).all()
+    return [ob for ob, rules in rows
+            if any(isinstance(r, dict) and r.get("kind") == "fixed" and r.get("day") == cutoff.day
+                   and r.get("month") == cutoff.month and r.get("year") in (None, cutoff.year)
+                   for r in rules or [])]
+
+
+def group_by_unit(lines: list[CycleLine]) -> dict[str, list[CycleLine]]:
+    out: dict[str, list[CycleLine]] = defaultdict(list)
+    for c in lines:
+        for u in c.units:
+            out[u[1]].append(c)
+    return out
+
+
+def cutoff_cycles(session: Session, cutoff: dt.date) -> list[CycleLine]:
+    """Everyone concerned by a fixed cut-off: deadlines of its obligations that year."""
+    obs = {o: "fixed" for o in cutoff_obligations(session, cutoff)}
+    D = m.Deadline
+    lo = cutoff - dt.timedelta(days=20)
+    return _cycles(session, obs, and_(D.original_due_on >= lo, D.original_due_on <= cutoff,
+                                      D.status != "cancelled"))
+
+
+# --- inspection rounds -----------------------------------------------------------------
+
+
+def round_visit_notices(session: Session, round_code: str) -> list[NoticeGroup]:
+    """One notice per visited unit's focal point: the team, the date, the report due."""
+    from danvan_workflow.services.inspections import round_status
+
+    st = round_status(session, round_code)
+    unit_ids = dict(session.execute(select(m.Unit.code, m.Unit.id)).tuples().all())
+    groups = []
+    for v in st.visits:
+        when = format_date(v.visit_on) if v.visit_on else "sẽ thông báo sau"
+        what = f" mô hình “{v.model_name}”" if v.model_name else ""
+        groups.append(NoticeGroup(
+            f"r{v.visit_id}"[:40], "inspection",
+            nfc(f"Lịch kiểm tra: {st.title}")[:300],
+            nfc(f"Kính gửi đồng chí đầu mối {v.unit_name},\n"
+                f"{v.team} sẽ kiểm tra{what} tại đơn vị (ngày {when}) trong {st.title}. "
+                f"Đề nghị đơn vị chuẩn bị báo cáo và hồ sơ liên quan. Trân trọng."),
+            [unit_ids[v.unit_code]]))
+    return groups
+
+
+def round_reminder(session: Session, round_code: str, day: dt.date, within_days: int
+                   ) -> list[NoticeGroup]:
+    """When the round's report is due within `within_days` and visits lack a result:
+    one reminder a day to the focal point of the plan's issuer (who runs the teams)."""
+    from danvan_workflow.services.inspections import round_status
+
+    st = round_status(session, round_code, today=day)
+    if st.days_left is None or st.days_left > within_days or not st.missing:
+        return []
+    r = session.execute(select(m.InspectionRound).where(m.InspectionRound.code == round_code)
+                        ).scalar_one()
+    plan = session.get(m.Plan, r.plan_id) if r.plan_id else None
+    if plan is None:
+        return []
+    names = "\n".join(f"- {v.team}: {v.unit_name}" + (f" — {v.model_name}" if v.model_name
+                                                      else "") for v in st.missing)
+    return [NoticeGroup(
+        f"rr{r.id}:{day.isoformat()}", "inspection",
+        nfc(f"Nhắc ghi kết quả kiểm tra: {st.title}")[:300],
+        nfc(f"Hạn báo cáo kết quả {st.title}: {st.days_left_text}.\n"
+            f"Còn {len(st.missing)}/{len(st.visits)} lượt kiểm tra chưa ghi kết quả:\n{names}\n"
+            f"Đề nghị các đoàn kiểm tra gửi kết quả để tổng hợp. Trân trọng."),
+        [plan.issuer_id])]
+
+
+def open_rounds(session: Session) -> list[str]:
+    return list(session.execute(select(m.InspectionRound.code).where(
+        m.InspectionRound.status == "open").order_by(m.InspectionRound.code)).scalars())

@@ -1,0 +1,76 @@
+"""Shared pieces of the flows: parameter coercion, artifacts, the working-day check.
+
+Flows stay thin: they call services and publish what the services return.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, TypeVar
+
+from prefect.artifacts import create_markdown_artifact, create_table_artifact
+from pydantic import BaseModel, ValidationError
+
+from danvan_workflow.dashboards import Table, markdown_table
+from danvan_workflow.db.session import session_scope
+from danvan_workflow.errors import UserError
+from danvan_workflow.services.calendar import calendar_for
+from danvan_workflow.timeutil import today
+
+M = TypeVar("M", bound=BaseModel)
+
+_ERRORS = {
+    "missing": "không được để trống",
+    "literal_error": "giá trị không nằm trong danh sách cho phép",
+    "enum": "giá trị không nằm trong danh sách cho phép",
+    "date_from_datetime_parsing": "ngày không hợp lệ (dạng YYYY-MM-DD)",
+    "date_parsing": "ngày không hợp lệ (dạng YYYY-MM-DD)",
+    "date_type": "ngày không hợp lệ (dạng YYYY-MM-DD)",
+    "int_parsing": "phải là số nguyên",
+    "int_type": "phải là số nguyên",
+    "decimal_parsing": "phải là số",
+    "string_too_short": "không được để trống",
+    "extra_forbidden": "trường không được hỗ trợ",
+}
+
+
+def coerce(model: type[M], value: M | dict[str, Any] | None) -> M:
+    """The flow's parameter model, from the UI's JSON or a model; Vietnamese errors."""
+    if isinstance(value, model):
+        return value
+    try:
+        return model.model_validate(value or {})
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        loc = ".".join(str(x) for x in err["loc"]) or "input"
+        title = model.model_fields[str(err["loc"][0])].title if err["loc"] and str(
+            err["loc"][0]) in model.model_fields else None
+        what = _ERRORS.get(err["type"], err["msg"])
+        raise UserError(f"{title + ': ' if title else ''}{what}", field=loc) from None
+
+
+def working_day(day: dt.date) -> bool:
+    with session_scope() as s:
+        return calendar_for(s).is_working_day(day)
+
+
+def run_day(run_date: dt.date | None) -> dt.date:
+    return run_date or today()
+
+
+def publish_table(t: Table) -> None:
+    create_table_artifact(t.rows or [{"Thông tin": "Không có dữ liệu"}], key=t.key,
+                          description=t.describe())
+
+
+def publish_markdown(key: str, title: str, body: str, description: str | None = None) -> None:
+    create_markdown_artifact(f"# {title}\n\n{body}\n", key=key, description=description or title)
+
+
+def changed(title: str, lines: list[str], rows: list[dict[str, Any]] | None = None) -> str:
+    """The 'what changed' artifact of an operator action."""
+    body = "\n".join(f"- {x}" for x in lines)
+    if rows:
+        body += "\n\n" + markdown_table(rows)
+    publish_markdown("danvan-thao-tac", title, body)
+    return body
