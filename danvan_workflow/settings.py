@@ -30,7 +30,8 @@ class EngineSettings(BaseModel):
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="DANVAN_", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="DANVAN_", extra="ignore",
+                                      env_nested_delimiter="__")
 
     home: Path = Path("./var")
     database_url: str | None = None
@@ -61,7 +62,9 @@ def get_settings() -> Settings:
     base = Settings()
     data = _read_toml(base.config_dir)
     engine = data.get("engine", {})
-    if engine:
+    if engine and isinstance(engine, dict):
+        # the environment (DANVAN_ENGINE__LEASE_SECONDS...) wins over the file
+        engine = {**engine, **base.engine.model_dump(exclude_unset=True)}
         try:
             base.engine = EngineSettings.model_validate(engine)
         except Exception as exc:  # pydantic ValidationError

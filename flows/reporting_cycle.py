@@ -22,6 +22,7 @@ from danvan_workflow.services import cycles
 from flows._common import publish_markdown, run_day
 
 MASS_SEND_THRESHOLD = 200
+PAUSE_POLL_SECONDS = 3
 
 
 class Confirm(RunInput):
@@ -60,7 +61,7 @@ def reporting_cycle(period: cycles.Period | None = None, run_date: dt.date | Non
         log.info("Sắp gửi %s thông báo (> %s): chờ người vận hành xác nhận", pending, threshold)
         answer = pause_flow_run(wait_for_input=Confirm.with_initial_data(
             description=f"Sắp gửi **{pending}** thông báo kỳ báo cáo. Đồng ý gửi?",
-            approve=False), timeout=24 * 3600)
+            approve=False), timeout=24 * 3600, poll_interval=PAUSE_POLL_SECONDS)
         approved, note = answer.approve, answer.note
     queued = queue(groups, day) if (approved and pending) else 0
     kinds = ", ".join(cycles.PERIOD_LABELS[p] for p in periods)

@@ -124,11 +124,13 @@ def outbox_dead() -> None:
 
 @outbox_app.command("dispatch")
 @user_errors
-def outbox_dispatch() -> None:
+def outbox_dispatch(
+    batch: Annotated[int | None, typer.Option(help="Số thông báo mỗi lượt")] = None,
+) -> None:
     """Gửi ngay các thông báo đến hạn."""
     from danvan_workflow.services.outbox import dispatch
 
-    st = dispatch()
+    st = dispatch(batch=batch)
     console.print(f"Đã nhận {st.claimed}, gửi được {st.sent}, chờ gửi lại {st.retry}, "
                   f"không gửi được {st.dead}, chưa cấu hình kênh {st.unconfigured}, "
                   f"hủy {st.cancelled}.")

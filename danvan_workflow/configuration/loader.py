@@ -281,6 +281,9 @@ def load_config(root: Path) -> ConfigBundle:
         rem = col.validate(RemindersFile, doc)
         if rem is not None:
             bundle.reminders = rem
+            for i, code in enumerate(rem.operators):
+                if code not in contact_codes:
+                    col.add(doc.error(("operators", i), f"mã đầu mối '{code}' không tồn tại"))
 
     # plans
     plan_codes: dict[str, str] = {}

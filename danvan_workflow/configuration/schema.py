@@ -104,6 +104,7 @@ class RemindersFile(Strict):
     send_time: dt.time = dt.time(7, 30)
     digest: bool = True
     overrides: list[LadderOverride] = []
+    operators: list[str] = []  # contact codes alerted when a message is dead-lettered
 
     @field_validator("send_time", mode="before")
     @classmethod

@@ -48,7 +48,7 @@ def queue_test(session: Session, contact_code: str, actor: str,
     ids = []
     for code in chans:
         msg = m.OutboxMessage(
-            idempotency_key=f"test:{uuid.uuid4().hex}", contact_id=contact.id, channel_code=code,
+            idempotency_key=f"test.{uuid.uuid4().hex}", contact_id=contact.id, channel_code=code,
             kind="test", planned_for=now().date(), subject=TEST_SUBJECT, body=TEST_BODY,
             status="pending", attempts=0, next_attempt_at=now(),
         )
@@ -64,6 +64,6 @@ def send_direct(url: str) -> TestSend:
     """Send a test to an Apprise URL (it may name ${ENV} variables); nothing is stored."""
     register_plugins()
     real = expand_env(url)
-    res = send(real, OutgoingMessage(idempotency_key=f"test:{uuid.uuid4().hex}",
+    res = send(real, OutgoingMessage(idempotency_key=f"test.{uuid.uuid4().hex}",
                                      subject=TEST_SUBJECT, text=TEST_BODY, short_text=TEST_BODY))
     return TestSend(messages=[], direct=res.redacted(url_secrets(real)), target=redact_url(url))

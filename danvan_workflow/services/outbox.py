@@ -177,14 +177,13 @@ def _configured(ch: ChannelInfo) -> bool:
 # --- preparing ---------------------------------------------------------------------------
 
 
-def _prepare(session: Session, ids: list[int]) -> list[Job]:
+def _prepare(session: Session, ids: list[int], today: dt.date) -> list[Job]:
     MSG, C, U = m.OutboxMessage, m.Contact, m.Unit
     chans = channels(session)
     rows = session.execute(
         select(MSG, C, U.name).outerjoin(C, C.id == MSG.contact_id)
         .outerjoin(U, U.id == C.unit_id).where(MSG.id.in_(ids))
     ).all()
-    today = now().date()
     cal = calendar_for(session)
     items = load_items(session, [r[0].id for r in rows if r[0].kind == "reminder"], cal, today)
     jobs = []
@@ -264,10 +263,9 @@ def _decide(job: Job, rng: random.Random) -> tuple[str, float]:
     return ("dead", 0.0) if d.dead else ("retry", d.delay_seconds)
 
 
-def _record(session: Session, jobs: list[Job], worker: str) -> DispatchStats:
+def _record(session: Session, jobs: list[Job], worker: str, t: dt.datetime) -> DispatchStats:
     MSG, A = m.tbl(m.OutboxMessage), m.tbl(m.DeliveryAttempt)
     dialect = session.get_bind().dialect.name
-    t = now()
     stats = DispatchStats(claimed=len(jobs))
     rng = random.Random()
     updates, attempts, dead = [], [], []
@@ -327,7 +325,7 @@ def _alert_operators(session: Session, dead: list[Job]) -> None:
                                    channel=job.channel.code if job.channel else "?",
                                    attempts=job.attempts + 1,
                                    last_error=(job.result.error if job.result else "") or ""))
-            rows.append(dict(idempotency_key=f"dead:{job.id}:{cid}:{chan}", contact_id=cid,
+            rows.append(dict(idempotency_key=f"dead.{job.id}.{cid}.{chan}", contact_id=cid,
                              channel_code=chan, kind="alert", planned_for=now().date(),
                              subject=f"Cảnh báo: thông báo số {job.id} không gửi được",
                              body=body, status="pending", attempts=0,
@@ -344,8 +342,9 @@ def dispatch(
     max_batches: int | None = None, timeout: float = 10.0,
     progress: Callable[[DispatchStats], None] | None = None,
     after_claim: Callable[[list[int]], None] | None = None,
+    at: dt.datetime | None = None,
 ) -> DispatchStats:
-    """Send everything due now, batch after batch, until nothing is due."""
+    """Send everything due now (or at `at`, for catch-up and tests), batch after batch."""
     register_plugins()
     engine = engine or get_engine()
     worker = worker or worker_name()
@@ -358,17 +357,18 @@ def dispatch(
     with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="dispatch") as pool:
         while max_batches is None or total.batches < max_batches:
             with session_scope(engine) as s:
-                ids = claim(s, worker, batch, now())
+                t = at or now()
+                ids = claim(s, worker, batch, t)
             if not ids:
                 break
             if after_claim:
                 after_claim(ids)
             with session_scope(engine) as s:
-                jobs = _prepare(s, ids)
+                jobs = _prepare(s, ids, t.date())
             sendable = [j for j in jobs if not j.outcome]
             list(pool.map(lambda j: _send_one(j, timeout), sendable))
             with session_scope(engine) as s:
-                stats = _record(s, jobs, worker)
+                stats = _record(s, jobs, worker, at or now())
             stats.batches = 1
             total.add(stats)
             if progress:

@@ -231,8 +231,8 @@ def _group_messages(session: Session, day: dt.date, sweep_id: int, policy: Polic
     dialect = session.get_bind().dialect.name
     send_at = max(dt.datetime.combine(day, policy.send_time, tzinfo=TZ), now())
     stamp = sql_instant(now(), dialect)
-    key = (literal(f"rem:{day.isoformat()}:") + cast(N.c.contact_id, String)
-           + literal(":") + N.c.channel_code + literal(":")
+    key = (literal(f"rem.{day.isoformat()}.") + cast(N.c.contact_id, String)
+           + literal(".") + N.c.channel_code + literal(".")
            + cast(func.min(N.c.id), String))
     sel = (
         select(key, N.c.contact_id, N.c.channel_code, literal("reminder"), literal(day),

@@ -54,10 +54,15 @@ def message_id(idempotency_key: str) -> str:
     return f"<{local}@{MESSAGE_ID_DOMAIN}>"
 
 
+NO_FOLD = default.clone(max_line_length=998)
+
+
 def build_message(plugin: Any, message: OutgoingMessage) -> EmailMessage:
     """The MIME message for ``plugin`` (a parsed Apprise NotifyEmail) and ``message``."""
     # policy.default (LF) so base64 parts decode to the exact text; smtplib writes CRLF.
-    msg = EmailMessage(policy=default)
+    # No header folding: Python 3.11 drops the space between two folded encoded-words
+    # ("dân chủ" arrives as "dânchủ"), so a Vietnamese subject stays one encoded-word.
+    msg = EmailMessage(policy=NO_FOLD)
     from_name, from_addr = plugin.from_addr
     msg["From"] = formataddr((from_name or "", from_addr)) if from_name else from_addr
     msg["To"] = ", ".join(

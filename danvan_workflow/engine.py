@@ -1,0 +1,187 @@
+"""The running engine: a local Prefect server plus the served deployments, in one command.
+
+`up()` starts `prefect server start` as a subprocess (its home and SQLite database in
+`DANVAN_HOME/prefect`), waits for `/api/health`, points this process at it and
+serves every deployment (`prefect.serve`). Ctrl-C or SIGTERM stops serving, then
+the server. Deployments upsert by name, so starting again resumes.
+
+`deploy()` registers the same deployments to a process work pool, with the code
+pulled from the project directory on each worker machine (`flow.from_source`).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+import httpx
+
+from danvan_workflow.errors import UserError
+from danvan_workflow.settings import get_settings
+
+log = logging.getLogger("danvan_workflow.engine")
+
+PROJECT_DIR = Path(__file__).resolve().parents[1]
+
+
+def prefect_home() -> Path:
+    home = (get_settings().home / "prefect").resolve()
+    home.mkdir(parents=True, exist_ok=True)
+    return home
+
+
+def server_env(home: Path) -> dict[str, str]:
+    env = dict(os.environ)
+    env["PREFECT_HOME"] = str(home)
+    env.setdefault("PREFECT_API_DATABASE_CONNECTION_URL",
+                   f"sqlite+aiosqlite:///{home / 'prefect.db'}")
+    env.pop("PREFECT_API_URL", None)  # the server itself needs no client URL
+    env.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    return env
+
+
+def start_server(port: int, host: str = "127.0.0.1", home: Path | None = None,
+                 log_path: Path | None = None) -> subprocess.Popen[bytes]:
+    """Start `prefect server start` in its own process group (Ctrl-C reaches us first)."""
+    home = home or prefect_home()
+    log_path = log_path or home / "server.log"
+    out = log_path.open("ab")
+    cmd = [sys.executable, "-m", "prefect", "server", "start", "--host", host, "--port",
+           str(port)]
+    return subprocess.Popen(cmd, env=server_env(home), stdout=out, stderr=subprocess.STDOUT,
+                            start_new_session=True)
+
+
+def wait_healthy(api_url: str, proc: subprocess.Popen[bytes] | None = None,
+                 timeout: float = 90.0) -> None:
+    """Poll `<api>/health` until it answers (or the server process exits)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise UserError(f"máy chủ Prefect dừng khi khởi động (mã {proc.returncode}); "
+                            f"xem {prefect_home() / 'server.log'}")
+        try:
+            if httpx.get(f"{api_url}/health", timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.3)
+    raise UserError(f"máy chủ Prefect không trả lời tại {api_url} sau {timeout:.0f} giây")
+
+
+def stop_server(proc: subprocess.Popen[bytes], timeout: float = 20.0) -> None:
+    if proc.poll() is not None:
+        return
+    proc.send_signal(signal.SIGINT)
+    try:
+        proc.wait(timeout)
+    except subprocess.TimeoutExpired:
+        proc.terminate()
+        try:
+            proc.wait(5)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+@contextmanager
+def client_settings(api_url: str, home: Path | None = None) -> Iterator[None]:
+    """Point this process (and the flow-run subprocesses it starts) at `api_url`."""
+    from prefect.settings import PREFECT_API_URL, PREFECT_HOME, temporary_settings
+
+    os.environ["PREFECT_API_URL"] = api_url
+    updates: dict[Any, Any] = {PREFECT_API_URL: api_url}
+    if home is not None:
+        os.environ["PREFECT_HOME"] = str(home)
+        updates[PREFECT_HOME] = str(home)
+    with temporary_settings(updates=updates):
+        yield
+
+
+def _sigterm(_signum: int, _frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
+
+
+def serve_all(limit: int | None = None) -> None:
+    """Serve every deployment until interrupted (the current PREFECT_API_URL)."""
+    from prefect import serve
+
+    from flows.deployments import all_deployments
+
+    serve(*all_deployments(), limit=limit, print_starting_message=True)
+
+
+def up(port: int = 4200, host: str = "127.0.0.1", no_server: bool = False,
+       limit: int | None = None) -> None:
+    if threading_main():
+        signal.signal(signal.SIGTERM, _sigterm)
+    if no_server:
+        api = os.environ.get("PREFECT_API_URL")
+        if not api:
+            raise UserError("cần biến môi trường PREFECT_API_URL khi dùng --no-server",
+                            field="--no-server")
+        wait_healthy(api, timeout=30)
+        serve_all(limit)
+        return
+    home = prefect_home()
+    api = f"http://{host}:{port}/api"
+    proc = start_server(port, host, home)
+    try:
+        wait_healthy(api, proc)
+        print(f"Máy chủ Prefect: http://{host}:{port} (dữ liệu: {home})", flush=True)
+        with client_settings(api, home):
+            serve_all(limit)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        print("Đang dừng máy chủ Prefect…", flush=True)
+        stop_server(proc)
+
+
+def threading_main() -> bool:
+    import threading
+
+    return threading.current_thread() is threading.main_thread()
+
+
+def ensure_pool(pool: str) -> None:
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.actions import WorkPoolCreate
+    from prefect.exceptions import ObjectNotFound
+
+    with get_client(sync_client=True) as client:
+        try:
+            client.read_work_pool(pool)
+        except ObjectNotFound:
+            client.create_work_pool(WorkPoolCreate(name=pool, type="process"))
+
+
+def deploy(pool: str, project_dir: Path | None = None) -> list[str]:
+    """Register every deployment to the process work pool `pool` (created when missing).
+
+    Workers run the flows from `project_dir` (the same path on every worker machine,
+    with the project installed in its environment); no image is built.
+    """
+    from flows.deployments import specs
+
+    source = str((project_dir or PROJECT_DIR).resolve())
+    ensure_pool(pool)
+    names = []
+    for s in specs():
+        module = s.flow.fn.__module__.rsplit(".", 1)[-1]
+        flow = s.flow.from_source(source=source,
+                                  entrypoint=f"flows/{module}.py:{s.flow.fn.__name__}")
+        flow.deploy(name=s.name, work_pool_name=pool, description=s.description,  # type: ignore[union-attr]
+                    tags=s.tags, schedules=s.schedules or None, parameters=s.parameters or None,
+                    build=False, push=False, print_next_steps=False, ignore_warnings=True)
+        names.append(f"{s.flow.name}/{s.name}")
+    return names

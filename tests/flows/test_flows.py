@@ -1,0 +1,177 @@
+"""The flows under one Prefect test harness, against the shipped config/ in SQLite."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+import time
+from uuid import UUID
+
+import pytest
+from prefect.client.orchestration import get_client
+from prefect.client.schemas.filters import (
+    ArtifactFilter,
+    ArtifactFilterKey,
+    FlowRunFilter,
+    FlowRunFilterState,
+    FlowRunFilterStateName,
+)
+from prefect.flow_runs import resume_flow_run
+from sqlalchemy import func, select
+
+from danvan_workflow.db import models as m
+from danvan_workflow.db.session import session_scope
+from danvan_workflow.errors import UserError
+from flows.cutoffs import cutoffs
+from flows.daily_sweep import daily_sweep
+from flows.deployments import all_deployments
+from flows.operator_actions import (
+    RegisterModelInput,
+    SubmissionInput,
+    record_submission,
+    register_model,
+    unit_status,
+)
+from flows.reporting_cycle import reporting_cycle
+
+DAY = dt.date(2026, 7, 20)  # a Monday: reminders before the 25/7 cut-off
+
+
+def _count(model: type[m.Base]) -> int:
+    with session_scope() as s:
+        return int(s.execute(select(func.count()).select_from(model)).scalar_one())
+
+
+def _artifact_keys(*keys: str) -> set[str]:
+    with get_client(sync_client=True) as client:
+        arts = client.read_artifacts(artifact_filter=ArtifactFilter(
+            key=ArtifactFilterKey(any_=list(keys))))
+    return {a.key for a in arts if a.key}
+
+
+def test_daily_sweep_plans_sends_publishes_and_is_idempotent(loaded: str) -> None:
+    first = daily_sweep(run_date=DAY)
+    assert first["working_day"] is True
+    assert first["planned"]["planned"] > 0
+    outbox = _count(m.OutboxMessage)
+    notifications = _count(m.Notification)
+    assert outbox == first["planned"]["messages"] > 0
+    # no channel credentials in the environment: held, not lost
+    with session_scope() as s:
+        statuses = set(s.execute(select(m.OutboxMessage.status)).scalars())
+    assert statuses <= {"unconfigured", "pending", "sent", "cancelled"}
+    assert first["dispatched"]["unconfigured"] > 0
+    keys = _artifact_keys("danvan-quet-hang-ngay", "danvan-qua-han", "danvan-han-14-ngay-toi",
+                          "danvan-ty-le-dung-han-don-vi", "danvan-hop-thu-di",
+                          "danvan-tien-do-gui")
+    assert keys == {"danvan-quet-hang-ngay", "danvan-qua-han", "danvan-han-14-ngay-toi",
+                    "danvan-ty-le-dung-han-don-vi", "danvan-hop-thu-di", "danvan-tien-do-gui"}
+
+    again = daily_sweep(run_date=DAY)
+    assert again["planned"]["planned"] == 0
+    assert again["planned"]["messages"] == 0
+    assert _count(m.OutboxMessage) == outbox
+    assert _count(m.Notification) == notifications
+
+
+def test_daily_sweep_on_a_day_off_plans_nothing(loaded: str) -> None:
+    res = daily_sweep(run_date=dt.date(2026, 7, 19))  # Sunday
+    assert res["working_day"] is False and res["planned"] is None
+    assert _count(m.Notification) == 0
+
+
+def test_operator_action_bad_input_fails_and_writes_nothing(loaded: str) -> None:
+    before = (_count(m.Submission), _count(m.AuditEntry))
+    data = SubmissionInput(plan="26-KH/BCĐ", obligation="khong-co", unit="DP.BDV",
+                           period="2026", received_on=dt.date(2026, 7, 1))
+    with pytest.raises(UserError) as exc:
+        record_submission(data)
+    assert exc.value.field in ("plan", "obligation")
+    assert (_count(m.Submission), _count(m.AuditEntry)) == before
+    # the UI's JSON with a wrong type: Vietnamese message naming the field
+    with pytest.raises(UserError) as exc:
+        record_submission({"received_on": "khong-phai-ngay"})  # type: ignore[arg-type]
+    assert exc.value.field == "received_on"
+    with pytest.raises(UserError) as exc:
+        register_model(RegisterModelInput.model_validate({
+            "unit_code": "KHONG.CO", "name": "Mô hình thử", "address": "Phổ Vinh",
+            "field": "kinh_te", "start": "2026-03-01", "end": "2026-12-31",
+            "content": "Nội dung", "owner": "Nguyễn Văn A", "batch": "first_half"}))
+    assert exc.value.field == "unit_code"
+    assert _count(m.DvkModel) == 0
+
+
+def test_operator_action_records_a_submission(loaded: str) -> None:
+    with session_scope() as s:
+        d = s.execute(select(m.Deadline).where(m.Deadline.status == "open",
+                                               m.Deadline.due_on < DAY)
+                      .order_by(m.Deadline.id)).scalars().first()
+        assert d is not None
+        deadline_id = d.id
+    res = record_submission({"deadline_id": deadline_id,  # type: ignore[arg-type]
+                             "received_on": DAY.isoformat(), "document_number": "15-BC/ĐU"})
+    assert res["status"] == "submitted_late"
+    assert _count(m.Submission) == 1
+    assert unit_status({"unit": "DP.BDV"})["unit"] == "DP.BDV"  # type: ignore[arg-type]
+
+
+def test_reporting_cycle_opens_and_closes(loaded: str) -> None:
+    opened = reporting_cycle(run_date=dt.date(2023, 3, 15))
+    assert opened["opened"] > 0 and opened["queued"] > 0
+    with session_scope() as s:
+        kinds = set(s.execute(select(m.OutboxMessage.kind)).scalars())
+    assert kinds == {"cycle_open"}
+    again = reporting_cycle(run_date=dt.date(2023, 3, 15))
+    assert again["pending"] == 0 and again["queued"] == 0
+    closed = reporting_cycle(period="half_year", run_date=dt.date(2023, 6, 19))
+    assert closed["closed"] > 0 and closed["queued"] > 0
+    with session_scope() as s:
+        kinds = set(s.execute(select(m.OutboxMessage.kind)).scalars())
+    assert {"cycle_close", "cycle_overdue"} <= kinds
+
+
+def _resume_when_paused(approve: bool, stop: threading.Event) -> None:
+    deadline = time.monotonic() + 60
+    with get_client(sync_client=True) as client:
+        while time.monotonic() < deadline and not stop.is_set():
+            runs = client.read_flow_runs(flow_run_filter=FlowRunFilter(state=FlowRunFilterState(
+                name=FlowRunFilterStateName(any_=["Paused"]))))
+            if runs:
+                resume_flow_run(UUID(str(runs[0].id)),
+                                run_input={"approve": approve, "note": "thử"})
+                return
+            time.sleep(0.2)
+
+
+def test_mass_send_waits_for_confirmation_and_refusal_sends_nothing(loaded: str) -> None:
+    stop = threading.Event()
+    t = threading.Thread(target=_resume_when_paused, args=(False, stop), daemon=True)
+    t.start()
+    try:
+        res = reporting_cycle(run_date=dt.date(2023, 3, 15), threshold=0)
+    finally:
+        stop.set()
+        t.join(5)
+    assert res["pending"] > 0 and res["approved"] is False and res["queued"] == 0
+    assert _count(m.OutboxMessage) == 0
+
+
+def test_cutoff_status_table(loaded: str) -> None:
+    res = cutoffs(run_date=dt.date(2026, 11, 13), lead_working_days=[5])
+    assert res["checks"] and res["checks"][0]["cutoff"] == "2026-11-20"
+    assert res["checks"][0]["units"] > 0
+    assert _artifact_keys("danvan-moc-chot-20-11") == {"danvan-moc-chot-20-11"}
+
+
+def test_deployments_have_vietnamese_names_and_schedules() -> None:
+    deps = {d.name: d for d in all_deployments()}
+    for name in ("Quét hằng ngày", "Ghi nhận báo cáo đã nộp", "Gia hạn – miễn báo cáo",
+                 "Yêu cầu báo cáo chuyên đề", "Đăng ký mô hình Dân vận khéo", "Duyệt mô hình",
+                 "Ghi kết quả kiểm tra", "Chấm điểm thi đua", "Gửi thông báo thử",
+                 "Xem tình hình một đơn vị"):
+        assert name in deps and deps[name].description
+    sweep = deps["Quét hằng ngày"].schedules[0].schedule
+    assert getattr(sweep, "cron", None) == "30 7 * * 1-6"
+    assert getattr(sweep, "timezone", None) == "Asia/Ho_Chi_Minh"
+    schema = deps["Ghi nhận báo cáo đã nộp"].parameter_openapi_schema
+    assert "Ngày nhận báo cáo" in str(schema)
