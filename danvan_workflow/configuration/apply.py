@@ -113,8 +113,8 @@ def sync_rows(
         return {k: None for k in want}
     ids = {k: v["id"] for k, v in existing.items() if k in want}
     if new:
-        for r in session.execute(q).mappings():
-            ids[tuple(r[k] for k in key)] = r["id"]
+        for row in session.execute(q).mappings():
+            ids[tuple(row[k] for k in key)] = row["id"]
     return ids
 
 

@@ -269,7 +269,7 @@ def load_config(root: Path) -> ConfigBundle:
                     continue
                 seen_days[day.date] = doc.display
                 bundle.calendar.append((
-                    CalendarOverride(date=day.date, kind=kind,  # type: ignore[arg-type]
+                    CalendarOverride(date=day.date, kind=kind,
                                      name=day.name,
                                      document=day.document),
                     Located(doc.display, doc.line_of(dloc)),

@@ -19,7 +19,7 @@ def _build(overrides: tuple[CalendarOverride, ...]) -> WorkingCalendar:
 def overrides_in_db(session: Session) -> tuple[CalendarOverride, ...]:
     rows = session.execute(select(OverrideRow).order_by(OverrideRow.day)).scalars()
     return tuple(
-        CalendarOverride(date=r.day, kind=r.kind, name=r.name, document=r.document)  # type: ignore[arg-type]
+        CalendarOverride(date=r.day, kind=r.kind, name=r.name, document=r.document)
         for r in rows
     )
 

@@ -227,3 +227,56 @@ def test_unconfigured_channel_keeps_messages(engine: Engine, monkeypatch: pytest
         row = s.execute(select(m.OutboxMessage).where(m.OutboxMessage.status == "unconfigured")
                         ).scalars().first()
         assert row is not None and "DANVAN_" in (row.last_error or "")
+
+
+def test_escalation_tells_recipient_focal_point_and_reporter_leader(loaded: Engine) -> None:
+    due = half_year_due_2027(loaded)
+    with Session(loaded) as s:
+        day = calendar_for(s).add_working_days(due, 3)
+    sweep(loaded, day)
+    with Session(loaded) as s:
+        rows = s.execute(
+            select(m.Contact.role, m.Contact.unit_id, m.Deadline.unit_id,
+                   m.Obligation.recipient_id, m.Notification.step)
+            .join(m.Notification, m.Notification.contact_id == m.Contact.id)
+            .join(m.Deadline, m.Deadline.id == m.Notification.deadline_id)
+            .join(m.Obligation, m.Obligation.id == m.Deadline.obligation_id)
+            .where(m.Notification.escalation.is_(True), m.Deadline.due_on == due)
+        ).all()
+    assert rows
+    assert {r[4] for r in rows} == {3}
+    for role, contact_unit, reporter, recipient, _ in rows:
+        assert (role, contact_unit) in (("focal_point", recipient), ("leader", reporter))
+    assert {r[0] for r in rows} == {"focal_point", "leader"}
+
+
+def test_digest_gathers_a_persons_items_into_one_message(loaded: Engine) -> None:
+    due = half_year_due_2027(loaded)
+    with Session(loaded) as s:
+        day = calendar_for(s).add_working_days(due, -10)
+    sweep(loaded, day)
+    with Session(loaded) as s:
+        per_message = s.execute(
+            select(m.Notification.message_id, m.Notification.contact_id,
+                   m.Notification.channel_code, func.count())
+            .group_by(m.Notification.message_id, m.Notification.contact_id,
+                      m.Notification.channel_code)).all()
+        pairs = [(c, ch) for _, c, ch, _ in per_message]
+    assert len(pairs) == len(set(pairs))  # one message per person and channel
+    assert any(n > 1 for *_, n in per_message)  # and some messages carry several items
+
+
+def test_notify_test_cli_sends_to_a_contact(loaded: Engine, smtp: FakeSMTPServer,
+                                            sqlite_url: str) -> None:
+    from typer.testing import CliRunner
+
+    from danvan_workflow.cli.main import app
+
+    if not str(loaded.url).startswith("sqlite"):
+        pytest.skip("the CLI uses the configured database")
+    out = CliRunner().invoke(app, ["notify", "test", "DP.BDV.dauMoi", "--channel", "email"])
+    assert out.exit_code == 0, out.output
+    assert "Đã gửi" in out.output
+    assert any(x.message["Subject"] == "Thông báo thử từ danvan-workflow" for x in smtp.messages)
+    bad = CliRunner().invoke(app, ["notify", "test", "KHONG.CO"])
+    assert bad.exit_code == 1 and "không có đầu mối mã 'KHONG.CO'" in bad.output
