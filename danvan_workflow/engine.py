@@ -111,10 +111,19 @@ def _sigterm(_signum: int, _frame: FrameType | None) -> None:
     raise KeyboardInterrupt
 
 
+def install_signals() -> None:
+    """Ctrl-C and SIGTERM both stop serving (SIGINT may be ignored when started in the
+    background by a shell: restore Python's handler)."""
+    if threading_main():
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        signal.signal(signal.SIGTERM, _sigterm)
+
+
 def serve_all(limit: int | None = None) -> None:
     """Serve every deployment until interrupted (the current PREFECT_API_URL)."""
     from prefect import serve
 
+    install_signals()
     from flows.deployments import all_deployments
 
     serve(*all_deployments(), limit=limit, print_starting_message=True)
@@ -122,8 +131,7 @@ def serve_all(limit: int | None = None) -> None:
 
 def up(port: int = 4200, host: str = "127.0.0.1", no_server: bool = False,
        limit: int | None = None) -> None:
-    if threading_main():
-        signal.signal(signal.SIGTERM, _sigterm)
+    install_signals()
     if no_server:
         api = os.environ.get("PREFECT_API_URL")
         if not api:

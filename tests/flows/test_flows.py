@@ -178,3 +178,28 @@ def test_deployments_have_vietnamese_names_and_schedules() -> None:
     from flows.operator_actions import record_submission as fn
 
     assert "Ngày nhận báo cáo" in str(parameter_schema(fn.fn).model_dump())
+
+
+def test_inspection_round_open_result_and_status(loaded: str) -> None:
+    from flows.inspection_round import inspection_round_status, open_inspection_round
+    from flows.operator_actions import record_inspection_result
+
+    res = open_inspection_round({  # type: ignore[arg-type]
+        "plan": "26-KH/BCĐ", "kind": "mid_year", "year": 2023,
+        "title": "Kiểm tra 6 tháng đầu năm 2023",
+        "teams": [{"name": "Đoàn số 1", "members": [{"name": "Nguyễn Văn A",
+                                                      "role": "Trưởng đoàn"}],
+                   "visits": [{"unit": "DP.BDV"}, {"unit": "DP.BTG"}]}]})
+    assert res["visits"] == 2 and res["queued"] > 0
+    with session_scope() as s:
+        kinds = set(s.execute(select(m.OutboxMessage.kind)).scalars())
+    assert kinds == {"inspection"}
+    record_inspection_result({"round_code": res["code"], "unit": "DP.BDV",  # type: ignore[arg-type]
+                              "result": "dat", "visit_on": "2023-07-10"})
+    st = inspection_round_status(round_code=res["code"], run_date=dt.date(2023, 7, 20))
+    assert st["rounds"][0]["done"] == 1 and st["rounds"][0]["missing"] == 1
+    # a bad result code: the flow fails naming the field, nothing written
+    with pytest.raises(UserError) as exc:
+        record_inspection_result({"round_code": res["code"],  # type: ignore[arg-type]
+                                  "unit": "DP.BTG", "result": "tot"})
+    assert exc.value.field == "result"

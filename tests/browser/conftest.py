@@ -1,0 +1,197 @@
+"""The browser tests' stack: a migrated SQLite database with the shipped config, a real
+Prefect server on a free port and the served deployments in a worker subprocess.
+
+Everything lives in one temporary folder; nothing touches ./var or ~/.prefect.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.conftest import CONFIG, ROOT
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMEDRIVER = Path("/usr/bin/chromedriver")
+SERVER_START_TIMEOUT = 90.0
+DEPLOYMENTS_TIMEOUT = 90.0
+
+
+@dataclass
+class Stack:
+    ui: str  # http://127.0.0.1:PORT
+    api: str  # http://127.0.0.1:PORT/api
+    db_url: str
+    folder: Path
+    env: dict[str, str]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _stop(proc: subprocess.Popen[bytes], timeout: float = 20.0) -> None:
+    """SIGINT the process group (Prefect shuts down cleanly), then escalate."""
+    if proc.poll() is not None:
+        return
+    import signal
+
+    for sig, wait in ((signal.SIGINT, timeout), (signal.SIGTERM, 5.0), (signal.SIGKILL, 5.0)):
+        try:
+            os.killpg(proc.pid, sig)
+        except ProcessLookupError:
+            return
+        try:
+            proc.wait(wait)
+            return
+        except subprocess.TimeoutExpired:
+            continue
+
+
+def _wait_for(what: str, check, timeout: float, procs: list[subprocess.Popen[bytes]],
+              logs: list[Path]) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for p, log in zip(procs, logs, strict=True):
+            if p.poll() is not None:
+                raise RuntimeError(f"{what}: process exited ({p.returncode}); "
+                                   f"log {log}:\n{log.read_text(errors='replace')[-4000:]}")
+        try:
+            if check():
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.25)  # polling interval, not a timing assumption
+    tails = "\n".join(f"--- {log}\n{log.read_text(errors='replace')[-3000:]}" for log in logs)
+    raise RuntimeError(f"{what}: not ready after {timeout:.0f} s\n{tails}")
+
+
+@contextmanager
+def danvan_stack(folder: Path) -> Iterator[Stack]:
+    """Database + config + Prefect server + `serve` worker, torn down on exit."""
+    from danvan_workflow.db.migrate import upgrade
+    from danvan_workflow.db.session import engine_for
+    from danvan_workflow.services.config import load
+    from danvan_workflow.settings import reset_settings
+
+    folder.mkdir(parents=True, exist_ok=True)
+    home = folder / "var"
+    prefect_home = folder / "prefect"
+    prefect_home.mkdir(parents=True, exist_ok=True)
+    home.mkdir(parents=True, exist_ok=True)
+    db_url = f"sqlite:///{home / 'danvan.db'}"
+    port = free_port()
+    ui, api = f"http://127.0.0.1:{port}", f"http://127.0.0.1:{port}/api"
+    danvan_env = {"DANVAN_HOME": str(home), "DANVAN_DATABASE_URL": db_url,
+                  "DANVAN_CONFIG_DIR": str(CONFIG)}
+    saved = {k: os.environ.get(k) for k in danvan_env}
+    os.environ.update(danvan_env)
+    reset_settings()
+    upgrade(db_url)
+    load(Path(CONFIG), actor="browser-test", engine=engine_for(db_url))
+
+    base = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
+    base.update(danvan_env)
+    base.update({"PREFECT_HOME": str(prefect_home),
+                 "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+                 "PREFECT_UI_ENABLED": "true",
+                 "PREFECT_LOGGING_LEVEL": "INFO",
+                 "PYTHONUNBUFFERED": "1"})
+    # PREFECT_UI_API_URL: the UI asks /ui-settings where the API is; without it the
+    # answer defaults to port 4200, i.e. possibly somebody else's server.
+    server_env = dict(base, PREFECT_UI_API_URL=api, PREFECT_SERVER_API_HOST="127.0.0.1",
+                      PREFECT_SERVER_API_PORT=str(port),
+                      PREFECT_API_DATABASE_CONNECTION_URL=(
+                          f"sqlite+aiosqlite:///{prefect_home / 'prefect.db'}"))
+    worker_env = dict(base, PREFECT_API_URL=api)
+    server_log, worker_log = folder / "server.log", folder / "worker.log"
+    procs: list[subprocess.Popen[bytes]] = []
+    try:
+        with server_log.open("wb") as out:
+            procs.append(subprocess.Popen(
+                [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1",
+                 "--port", str(port)], env=server_env, cwd=ROOT, stdout=out,
+                stderr=subprocess.STDOUT, start_new_session=True))
+        _wait_for("Prefect server", lambda: httpx.get(f"{api}/health", timeout=2)
+                  .status_code == 200, SERVER_START_TIMEOUT, procs, [server_log])
+        with worker_log.open("wb") as out:
+            procs.append(subprocess.Popen(
+                [sys.executable, "-c",
+                 "from danvan_workflow.engine import serve_all; serve_all()"],
+                env=worker_env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT,
+                start_new_session=True))
+
+        from flows.deployments import specs
+
+        names = {s.name for s in specs()}
+
+        def deployments_ready() -> bool:
+            r = httpx.post(f"{api}/deployments/filter", json={"limit": 200}, timeout=5)
+            return names <= {d["name"] for d in r.json()}
+
+        _wait_for("served deployments", deployments_ready, DEPLOYMENTS_TIMEOUT, procs,
+                  [server_log, worker_log])
+        yield Stack(ui=ui, api=api, db_url=db_url, folder=folder, env=worker_env)
+    finally:
+        for p in reversed(procs):
+            _stop(p)
+        from danvan_workflow.db.session import engine_for as ef
+
+        ef.cache_clear()
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+        reset_settings()
+
+
+def require_browser() -> None:
+    missing = [str(p) for p in (CHROMIUM, CHROMEDRIVER) if not p.exists()]
+    if missing:
+        reason = f"headless Chromium not installed ({', '.join(missing)} missing)"
+        if os.environ.get("DANVAN_REQUIRE_BROWSER") == "1":
+            pytest.fail(f"DANVAN_REQUIRE_BROWSER=1 but {reason}")
+        pytest.skip(reason)
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    require_browser()
+    with danvan_stack(tmp_path_factory.mktemp("danvan-browser")) as st:
+        yield st
+
+
+@pytest.fixture(scope="module")
+def driver(stack: Stack, tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    os.environ["SE_OFFLINE"] = "true"
+    profile = tmp_path_factory.mktemp("chromium-profile")
+    opts = webdriver.ChromeOptions()
+    opts.binary_location = str(CHROMIUM)
+    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                "--no-first-run", "--disable-background-networking",
+                "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage",
+                "--window-size=1400,1000", "--lang=vi", f"--user-data-dir={profile}"):
+        opts.add_argument(arg)
+    drv = webdriver.Chrome(service=Service(executable_path=str(CHROMEDRIVER)), options=opts)
+    try:
+        yield drv
+    finally:
+        drv.quit()
+        shutil.rmtree(profile, ignore_errors=True)

@@ -1,0 +1,450 @@
+"""The operator's path through the real Prefect UI, in headless Chromium.
+
+A real Prefect server and the served deployments run in subprocesses (see conftest.py);
+the browser finds the Vietnamese deployments, fills the typed parameter forms, resumes
+a paused confirmation, and the test checks the database and the artifacts.
+
+Screenshots of every step go to a temporary folder (printed), or to DANVAN_SCREENSHOTS
+(a relative path is taken from the project root): `DANVAN_SCREENSHOTS=docs/screenshots`
+regenerates the pictures of docs/huong-dan-van-hanh.md.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any, TypeVar
+
+import httpx
+import pytest
+from sqlalchemy import func, select
+
+from danvan_workflow.db.models import AuditEntry, Deadline, Obligation, Plan, Submission, Unit
+from danvan_workflow.db.session import engine_for, session_scope
+from tests.browser.conftest import Stack
+from tests.conftest import ROOT
+
+pytestmark = pytest.mark.browser
+
+T = TypeVar("T")
+
+UI_TIMEOUT = 30.0  # one page or element
+RUN_TIMEOUT = 90.0  # one flow run, from submit to a final state
+FINAL = {"COMPLETED", "FAILED", "CRASHED", "CANCELLED"}
+OPERATOR_DEPLOYMENTS = [
+    "Ghi nhận báo cáo đã nộp", "Gia hạn – miễn báo cáo", "Yêu cầu báo cáo chuyên đề",
+    "Đăng ký mô hình Dân vận khéo", "Duyệt mô hình", "Ghi kết quả kiểm tra",
+    "Chấm điểm thi đua", "Gửi thông báo thử", "Xem tình hình một đơn vị",
+]
+SUBMIT = "Ghi nhận báo cáo đã nộp"
+DOC_NUMBER = "15-BC/ĐU"
+
+
+# --- helpers ---------------------------------------------------------------------------
+
+
+def wait_until(check: Callable[[], T | None], timeout: float, what: str) -> T:
+    """Poll `check` (no browser involved) until it returns something truthy."""
+    from selenium.common.exceptions import TimeoutException
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    try:
+        return WebDriverWait(None, timeout, poll_frequency=0.5,  # type: ignore[arg-type]
+                             ignored_exceptions=(httpx.HTTPError,)).until(lambda _: check())
+    except TimeoutException:
+        raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}") from None
+
+
+def xp_literal(text: str) -> str:
+    """An XPath string literal for any text (titles may contain quotes)."""
+    if "'" not in text:
+        return f"'{text}'"
+    parts = text.split("'")
+    return "concat(" + ", \"'\", ".join(f"'{p}'" for p in parts) + ")"
+
+
+class Operator:
+    """What an operator does in the Prefect UI, by visible text and labels."""
+
+    def __init__(self, driver: Any, stack: Stack, shots: Path) -> None:
+        from selenium.webdriver.support.ui import WebDriverWait
+
+        self.d = driver
+        self.stack = stack
+        self.shots = shots
+        self.wait = WebDriverWait(driver, UI_TIMEOUT)
+
+    # navigation -------------------------------------------------------------------
+    def shot(self, name: str) -> Path:
+        path = self.shots / f"{name}.png"
+        self.d.save_screenshot(str(path))
+        return path
+
+    def el(self, xpath: str) -> Any:
+        from selenium.webdriver.common.by import By
+        from selenium.webdriver.support import expected_conditions as ec
+
+        return self.wait.until(ec.presence_of_element_located((By.XPATH, xpath)))
+
+    def click(self, xpath: str) -> None:
+        from selenium.webdriver.common.by import By
+        from selenium.webdriver.support import expected_conditions as ec
+
+        self.wait.until(ec.element_to_be_clickable((By.XPATH, xpath))).click()
+
+    def button(self, text: str, within: str = "") -> None:
+        self.click(f"{within}//button[normalize-space(.)={xp_literal(text)}]")
+
+    def see(self, text: str) -> None:
+        """Wait until `text` is visible somewhere on the page."""
+        self.el(f"//*[contains(normalize-space(.), {xp_literal(text)})]"
+                f"[not(self::script)][not(self::style)]")
+        self.wait.until(lambda d: text in d.find_element("tag name", "body").text)
+
+    def search_deployment(self, name: str) -> None:
+        from selenium.webdriver.common.keys import Keys
+
+        box = self.el("//input[@type='search' and contains(@placeholder, 'Search deployments')]")
+        box.send_keys(Keys.CONTROL, "a")
+        box.send_keys(Keys.DELETE)
+        box.send_keys(name)
+        self.el(f"//a[contains(@href, '/deployments/deployment/')]"
+                f"[normalize-space(.)={xp_literal(name)}]")
+
+    def open_deployments(self) -> None:
+        self.d.get(f"{self.stack.ui}/deployments")
+        self.el("//a[contains(@href, '/deployments/deployment/')]")
+
+    def open_custom_run(self, deployment: str) -> None:
+        """Deployments → search → the deployment → Run → Custom run."""
+        self.open_deployments()
+        self.search_deployment(deployment)
+        self.click(f"//a[contains(@href, '/deployments/deployment/')]"
+                   f"[normalize-space(.)={xp_literal(deployment)}]")
+        self.el(f"//*[contains(@class, 'p-bread-crumbs')]//*[normalize-space(.)="
+                f"{xp_literal(deployment)}]")
+        self.button("Run")
+        self.button("Custom run")
+        self.el("//h3[normalize-space(.)='Parameters']")
+
+    # the schema form ----------------------------------------------------------------
+    def prop_xpath(self, title: str) -> str:
+        t, opt = xp_literal(title), xp_literal(f"{title} (Optional)")
+        return (f"//span[contains(@class, 'schema-form-property__label')]"
+                f"[normalize-space(.)={t} or normalize-space(.)={opt}]"
+                f"/ancestor::div[contains(concat(' ', normalize-space(@class), ' '),"
+                f" ' schema-form-property ')][1]")
+
+    def fill_text(self, title: str, value: str) -> None:
+        """A text field by its Vietnamese title; `str | None` fields need 'str' first."""
+        prop = self.prop_xpath(title)
+        self.el(prop)
+        from selenium.webdriver.common.by import By
+
+        toggles = self.d.find_elements(By.XPATH, f"{prop}//button[normalize-space(.)='str']")
+        if toggles and toggles[0].get_attribute("aria-selected") != "true":
+            toggles[0].click()
+        box = self.el(f"{prop}//fieldset//*[self::input or self::textarea]")
+        box.clear()
+        box.send_keys(value)
+        self.wait.until(lambda _: box.get_attribute("value") == value)
+
+    def fill_date(self, title: str, day: dt.date) -> None:
+        """A native date input: its typing order follows the browser locale, so set the
+        ISO value and fire the events the form listens to."""
+        box = self.el(f"{self.prop_xpath(title)}//input[@type='date']")
+        self.d.execute_script(
+            "const el = arguments[0];"
+            "Object.getOwnPropertyDescriptor(HTMLInputElement.prototype, 'value')"
+            ".set.call(el, arguments[1]);"
+            "el.dispatchEvent(new Event('input', {bubbles: true}));"
+            "el.dispatchEvent(new Event('change', {bubbles: true}));", box, day.isoformat())
+        self.wait.until(lambda _: box.get_attribute("value") == day.isoformat())
+
+    def fill_json(self, parameters: dict[str, Any]) -> None:
+        """Parameters ⋮ → Use JSON input, then type the JSON."""
+        from selenium.webdriver.common.keys import Keys
+
+        self.click("//h3[normalize-space(.)='Parameters']/following-sibling::div//button")
+        self.button("Use JSON input")
+        box = self.el("//textarea[contains(@class, 'p-code-input__textarea')]")
+        box.send_keys(Keys.CONTROL, "a")
+        box.send_keys(Keys.DELETE)
+        box.send_keys(json.dumps(parameters, ensure_ascii=False))
+
+    def submit_form(self) -> None:
+        self.button("Submit")
+
+    # runs -----------------------------------------------------------------------------
+    def open_run(self, run_id: str) -> None:
+        self.d.get(f"{self.stack.ui}/runs/flow-run/{run_id}")
+        self.el("//li[contains(@class, 'p-tab')][normalize-space(.)='Logs']")
+
+    def tab(self, name: str) -> None:
+        self.click(f"//li[contains(@class, 'p-tab')][normalize-space(.)={xp_literal(name)}]")
+
+
+class Api:
+    def __init__(self, stack: Stack) -> None:
+        self.base = stack.api
+        self.http = httpx.Client(base_url=stack.api, timeout=10)
+
+    def deployment_id(self, name: str) -> str:
+        r = self.http.post("/deployments/filter",
+                           json={"deployments": {"name": {"any_": [name]}}})
+        r.raise_for_status()
+        return str(r.json()[0]["id"])
+
+    def runs(self, deployment_id: str) -> list[dict[str, Any]]:
+        r = self.http.post("/flow_runs/filter", json={
+            "flow_runs": {"deployment_id": {"any_": [deployment_id]}},
+            "sort": "EXPECTED_START_TIME_DESC"})
+        r.raise_for_status()
+        return list(r.json())
+
+    def run(self, run_id: str) -> dict[str, Any]:
+        r = self.http.get(f"/flow_runs/{run_id}")
+        r.raise_for_status()
+        return dict(r.json())
+
+    def new_run(self, deployment_id: str, before: set[str]) -> dict[str, Any]:
+        return wait_until(lambda: next((r for r in self.runs(deployment_id)
+                                        if r["id"] not in before), None),
+                          UI_TIMEOUT, "the flow run the form created")
+
+    def final(self, run_id: str, timeout: float = RUN_TIMEOUT) -> dict[str, Any]:
+        return wait_until(lambda: (r := self.run(run_id))["state_type"] in FINAL and r,
+                          timeout, f"flow run {run_id} to finish")
+
+    def state(self, run_id: str, state_type: str) -> dict[str, Any]:
+        return wait_until(lambda: (r := self.run(run_id))["state_type"] == state_type and r,
+                          RUN_TIMEOUT, f"flow run {run_id} to be {state_type}")
+
+    def artifacts(self, run_id: str) -> list[dict[str, Any]]:
+        r = self.http.post("/artifacts/filter",
+                           json={"artifacts": {"flow_run_id": {"any_": [run_id]}}})
+        r.raise_for_status()
+        return list(r.json())
+
+    def logs(self, run_id: str) -> str:
+        r = self.http.post("/logs/filter", json={"logs": {"flow_run_id": {"any_": [run_id]}},
+                                                 "limit": 200})
+        r.raise_for_status()
+        return "\n".join(x["message"] for x in r.json())
+
+
+def counts(db_url: str) -> dict[str, int]:
+    with session_scope(engine_for(db_url)) as s:
+        return {t.__tablename__: int(s.execute(select(func.count()).select_from(t)).scalar_one())
+                for t in (Deadline, Submission, AuditEntry)}
+
+
+# --- fixtures --------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def shots(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    env = os.environ.get("DANVAN_SCREENSHOTS")
+    if env:
+        folder = Path(env) if Path(env).is_absolute() else ROOT / env
+        folder.mkdir(parents=True, exist_ok=True)
+    else:
+        folder = tmp_path_factory.mktemp("screenshots")
+    print("screenshots:", folder)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def ui(driver: Any, stack: Stack, shots: Path) -> Operator:
+    return Operator(driver, stack, shots)
+
+
+@pytest.fixture(scope="module")
+def api(stack: Stack) -> Iterator[Api]:
+    a = Api(stack)
+    yield a
+    a.http.close()
+
+
+@pytest.fixture(scope="module")
+def open_deadline(stack: Stack) -> dict[str, Any]:
+    """A real open 19-KH/BCĐ half-year deadline whose period has begun."""
+    today = dt.date.today()
+    with session_scope(engine_for(stack.db_url)) as s:
+        row = s.execute(
+            select(Deadline.id, Plan.code, Obligation.code, Unit.code, Deadline.period_key,
+                   Deadline.period_start, Deadline.due_on)
+            .join(Obligation, Deadline.obligation_id == Obligation.id)
+            .join(Plan, Obligation.plan_id == Plan.id).join(Unit, Deadline.unit_id == Unit.id)
+            .where(Plan.code == "19-KH/BCĐ", Deadline.status == "open",
+                   Deadline.period_start.is_not(None), Deadline.due_on.is_not(None),
+                   Deadline.period_start < today - dt.timedelta(days=30),
+                   Deadline.due_on > Deadline.period_start + dt.timedelta(days=30))
+            .order_by(Deadline.due_on.desc(), Unit.code)).first()
+    assert row is not None, "the shipped config has no open 19-KH/BCĐ deadline"
+    keys = ("id", "plan", "obligation", "unit", "period", "period_start", "due_on")
+    return dict(zip(keys, row, strict=True))
+
+
+# --- tests -----------------------------------------------------------------------------
+
+
+def test_operator_deployments_are_listed(ui: Operator) -> None:
+    ui.open_deployments()
+    ui.see(SUBMIT)
+    ui.shot("01-danh-sach-thao-tac")
+    for name in OPERATOR_DEPLOYMENTS:
+        ui.search_deployment(name)
+
+
+def test_record_submission_through_the_form(ui: Operator, api: Api,
+                                            open_deadline: dict[str, Any]) -> None:
+    dl = open_deadline
+    received = min(dl["due_on"], dt.date.today()) - dt.timedelta(days=1)
+    dep = api.deployment_id(SUBMIT)
+    before = {r["id"] for r in api.runs(dep)}
+
+    ui.open_custom_run(SUBMIT)
+    ui.shot("02-ghi-nhan-form-trong")
+    ui.fill_text("Số kế hoạch", dl["plan"])
+    ui.fill_text("Mã nghĩa vụ báo cáo", dl["obligation"])
+    ui.fill_text("Mã đơn vị báo cáo", dl["unit"])
+    ui.fill_text("Mã kỳ báo cáo", dl["period"])
+    ui.fill_date("Ngày nhận báo cáo", received)
+    ui.fill_text("Số văn bản", DOC_NUMBER)
+    ui.el(ui.prop_xpath("Số văn bản")).location_once_scrolled_into_view  # noqa: B018
+    ui.shot("03-ghi-nhan-form-da-dien")
+    ui.submit_form()
+
+    run = api.final(api.new_run(dep, before)["id"])
+    assert run["state_type"] == "COMPLETED", run["state"]
+    assert run["parameters"]["data"]["received_on"] == received.isoformat()
+
+    with session_scope(engine_for(ui.stack.db_url)) as s:
+        d = s.get(Deadline, dl["id"])
+        assert d is not None
+        assert d.status in ("submitted_on_time", "submitted_late")
+        sub = s.execute(select(Submission).where(Submission.deadline_id == dl["id"])).scalar_one()
+        assert sub.document_number == DOC_NUMBER
+        assert sub.received_on == received
+        assert sub.recorded_by == "prefect-ui"
+        status = d.status
+
+    arts = api.artifacts(run["id"])
+    text = json.dumps([a["data"] for a in arts], ensure_ascii=False)
+    assert "Đã ghi nhận báo cáo" in text and dl["unit"] in text and status in text, text
+
+    ui.open_run(run["id"])
+    ui.see("Completed")
+    ui.tab("Artifacts")
+    ui.see("danvan-thao-tac")
+    ui.shot("04-ghi-nhan-ket-qua")
+    ui.d.get(f"{ui.stack.ui}/artifacts/key/danvan-thao-tac")
+    ui.see("Đã ghi nhận báo cáo của")
+    ui.see(dl["unit"])
+    ui.shot("05-ghi-nhan-artifact")
+
+
+def test_bad_input_is_refused_and_nothing_changes(ui: Operator, api: Api,
+                                                  open_deadline: dict[str, Any]) -> None:
+    from tests.browser.conftest import Stack  # noqa: F401  (type only)
+
+    dep = api.deployment_id(SUBMIT)
+    # a second deadline of the same kind (the first one is submitted by the test above)
+    with session_scope(engine_for(ui.stack.db_url)) as s:
+        other = s.execute(
+            select(Unit.code).join(Deadline, Deadline.unit_id == Unit.id)
+            .join(Obligation, Deadline.obligation_id == Obligation.id)
+            .where(Obligation.code == open_deadline["obligation"],
+                   Deadline.period_key == open_deadline["period"], Deadline.status == "open")
+            .order_by(Unit.code)).scalars().first()
+    assert other is not None
+    good = {"plan": open_deadline["plan"], "obligation": open_deadline["obligation"],
+            "unit": other, "period": open_deadline["period"], "document_number": "16-BC/ĐU"}
+    start = counts(ui.stack.db_url)
+
+    def run_form(unit: str, received: dt.date, shot: str) -> dict[str, Any]:
+        before = {r["id"] for r in api.runs(dep)}
+        ui.open_custom_run(SUBMIT)
+        ui.fill_text("Số kế hoạch", good["plan"])
+        ui.fill_text("Mã nghĩa vụ báo cáo", good["obligation"])
+        ui.fill_text("Mã đơn vị báo cáo", unit)
+        ui.fill_text("Mã kỳ báo cáo", good["period"])
+        ui.fill_date("Ngày nhận báo cáo", received)
+        ui.submit_form()
+        run = api.final(api.new_run(dep, before)["id"])
+        assert run["state_type"] == "FAILED", run["state"]
+        ui.open_run(run["id"])
+        ui.see("Failed")
+        ui.shot(shot)
+        return run
+
+    # 1. an unknown unit code: the run fails, the message names the field `unit`
+    run = run_form("TN.KHONG_CO", dt.date.today() - dt.timedelta(days=1), "06-loi-ma-don-vi")
+    msg = run["state"]["message"] or ""
+    assert "trường 'unit'" in msg and "TN.KHONG_CO" in msg, msg
+    assert "TN.KHONG_CO" in api.logs(run["id"])
+    ui.see("trường 'unit'")
+
+    # 2. a received date before the period began: the run fails naming `received_on`
+    early = open_deadline["period_start"] - dt.timedelta(days=3)
+    run = run_form(other, early, "07-loi-ngay-truoc-ky")
+    msg = run["state"]["message"] or ""
+    assert "trường 'received_on'" in msg and "trước khi kỳ báo cáo bắt đầu" in msg, msg
+
+    # 3. a date in the wrong format (JSON input): the form refuses, no run is created
+    before = {r["id"] for r in api.runs(dep)}
+    ui.open_custom_run(SUBMIT)
+    ui.fill_json({"data": {**good, "received_on": "10/06/2026"}})
+    ui.submit_form()
+    ui.see("received_on")
+    ui.see("'10/06/2026' is not a 'date'")
+    ui.shot("08-loi-dinh-dang-ngay")
+    assert "/run" in ui.d.current_url  # still on the form
+    assert {r["id"] for r in api.runs(dep)} == before
+
+    assert counts(ui.stack.db_url) == start
+
+
+def test_paused_confirmation_is_resumed_in_the_ui(ui: Operator, api: Api) -> None:
+    """`Kỳ báo cáo` pauses before a mass send (threshold 0 here) until an operator approves."""
+    dep = api.deployment_id("Kỳ báo cáo")
+    r = api.http.post(f"/deployments/{dep}/create_flow_run", json={
+        "parameters": {"run_date": "2023-03-15", "threshold": 0}})
+    r.raise_for_status()
+    run_id = r.json()["id"]
+    api.state(run_id, "PAUSED")
+    outbox_before = _outbox(ui.stack.db_url)
+
+    ui.open_run(run_id)
+    ui.see("Paused")
+    ui.shot("09-cho-xac-nhan")
+    ui.button("Resume")
+    dialog = "//div[@role='dialog']"
+    ui.el(f"{dialog}//*[contains(normalize-space(.), 'thông báo kỳ báo cáo. Đồng ý gửi?')]")
+    ui.click(f"{dialog}//label[@role='switch']")
+    ui.wait.until(lambda _: ui.el(f"{dialog}//label[@role='switch']")
+                  .get_attribute("aria-checked") == "true")
+    note = ui.el(f"{dialog}{ui.prop_xpath('Ghi chú')}//textarea")
+    note.send_keys("Đồng ý, gửi theo kế hoạch")
+    ui.shot("10-xac-nhan-form")
+    ui.button("Submit", within=dialog)
+
+    run = api.final(run_id)
+    assert run["state_type"] == "COMPLETED", run["state"]
+    assert _outbox(ui.stack.db_url) > outbox_before
+    text = json.dumps([a["data"] for a in api.artifacts(run_id)], ensure_ascii=False)
+    assert "đã ghi vào hộp thư đi" in text, text
+    ui.open_run(run_id)
+    ui.see("Completed")
+    ui.shot("11-xac-nhan-xong")
+
+
+def _outbox(db_url: str) -> int:
+    from sqlalchemy import text
+
+    with session_scope(engine_for(db_url)) as s:
+        return int(s.execute(text("SELECT count(*) FROM outbox_messages")).scalar_one())
