@@ -115,9 +115,9 @@ def plans_list() -> None:
     """Danh sách kế hoạch."""
     with session_scope() as s:
         tasks = dict(s.execute(select(PlanTask.plan_id, func.count()).group_by(PlanTask.plan_id))
-                     .all())
+                     .tuples().all())
         obs = dict(s.execute(select(Obligation.plan_id, func.count())
-                             .group_by(Obligation.plan_id)).all())
+                             .group_by(Obligation.plan_id)).tuples().all())
         table = Table(title="Kế hoạch")
         for col in ("Số", "Tên", "Cơ quan ban hành", "Ngày", "Năm", "Nhiệm vụ", "Nghĩa vụ BC"):
             table.add_column(col)

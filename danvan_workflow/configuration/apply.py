@@ -171,7 +171,7 @@ def apply_bundle(session: Session, bundle: ConfigBundle) -> ChangeReport:
                         (m.tbl(m.Score).c.unit_id, "điểm thi đua"),
                     ]))
     unit_id = {k[0]: v for k, v in uid.items()}
-    current_parent = dict(session.execute(select(U.c.code, U.c.parent_id)).all())
+    current_parent = dict(session.execute(select(U.c.code, U.c.parent_id)).tuples().all())
     for u, _ in bundle.units:
         want = unit_id[u.parent] if u.parent else None
         if current_parent.get(u.code) != want:
@@ -314,7 +314,7 @@ ADDRESS_FOR_KIND = {"email": "email", "zalo_oa": "zalo_user_id", "zalo_bot": "za
 def _apply_contact_channels(session: Session, bundle: ConfigBundle, rep: ChangeReport) -> None:
     """Expand each contact's channels: the listed ones, or every channel it has an address for."""
     C, CC = m.tbl(m.Contact), m.tbl(m.ContactChannel)
-    ids = dict(session.execute(select(C.c.code, C.c.id)).all())
+    ids = dict(session.execute(select(C.c.code, C.c.id)).tuples().all())
     kinds = {c.code: c.kind for c in bundle.channels}
     wanted: set[tuple[int, str]] = set()
     for c, _ in bundle.contacts:

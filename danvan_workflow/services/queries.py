@@ -107,4 +107,4 @@ def list_deadlines(
         q = q.where(Deadline.status == status)
     if limit:
         q = q.limit(limit)
-    return [DeadlineView(*row) for row in session.execute(q).all()]  # type: ignore[call-arg]
+    return [DeadlineView(*row) for row in session.execute(q).all()]

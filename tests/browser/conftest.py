@@ -195,3 +195,27 @@ def driver(stack: Stack, tmp_path_factory: pytest.TempPathFactory):  # type: ign
     finally:
         drv.quit()
         shutil.rmtree(profile, ignore_errors=True)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):  # type: ignore[no-untyped-def]
+    """Remember each phase's report on the item (for the failure screenshot below)."""
+    outcome = yield
+    rep = outcome.get_result()
+    setattr(item, f"rep_{rep.when}", rep)
+
+
+@pytest.fixture(autouse=True)
+def _screenshot_on_failure(request: pytest.FixtureRequest) -> Iterator[None]:
+    """A failed browser test leaves FAILED-<test>.png and .html next to the screenshots."""
+    yield
+    rep = getattr(request.node, "rep_call", None)
+    if rep is None or not rep.failed or "driver" not in request.fixturenames:
+        return
+    drv = request.getfixturevalue("driver")
+    folder = request.getfixturevalue("shots") if "shots" in request.fixturenames else None
+    folder = folder or Path(str(request.config.rootpath))
+    name = f"FAILED-{request.node.name}"
+    drv.save_screenshot(str(folder / f"{name}.png"))
+    (folder / f"{name}.html").write_text(drv.page_source, encoding="utf-8")
+    print(f"failure screenshot: {folder / name}.png (url {drv.current_url})")
