@@ -96,7 +96,7 @@ def daily_sweep(run_date: dt.date | None = None) -> dict[str, Any]:
         mat = extend_horizon(day)
         planned = plan_reminders(day)
     else:
-        log.info("%s là ngày nghỉ: chỉ gửi lại thông báo đến lượt", day.isoformat())
+        log.info("%s is a day off: only retries due are sent", day.isoformat())
     sent = dispatch_outbox()
     publish_dashboards(day)
     text = summary_markdown(day, working, planned, mat, sent)

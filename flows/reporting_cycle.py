@@ -58,7 +58,7 @@ def reporting_cycle(period: cycles.Period | None = None, run_date: dt.date | Non
     log = get_run_logger()
     approved, note = True, ""
     if pending > threshold:
-        log.info("Sắp gửi %s thông báo (> %s): chờ người vận hành xác nhận", pending, threshold)
+        log.info("about to send %s messages (> %s): waiting for an operator", pending, threshold)
         answer = pause_flow_run(wait_for_input=Confirm.with_initial_data(
             description=f"Sắp gửi **{pending}** thông báo kỳ báo cáo. Đồng ý gửi?",
             approve=False), timeout=24 * 3600, poll_interval=PAUSE_POLL_SECONDS)
