@@ -12,6 +12,7 @@ import typer
 from rich.console import Console
 
 from danvan_workflow.errors import ConfigErrors, UserError
+from danvan_workflow.inputs import as_date
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -45,15 +46,7 @@ def user_errors(fn: F) -> F:
 
 
 def parse_date(value: str | None, field: str) -> dt.date | None:
-    if value is None:
-        return None
-    for fmt in ("%Y-%m-%d", "%d/%m/%Y"):
-        try:
-            return dt.datetime.strptime(value.strip(), fmt).date()
-        except ValueError:
-            continue
-    raise UserError(f"ngày '{value}' không hợp lệ; dùng dạng YYYY-MM-DD hoặc DD/MM/YYYY",
-                    field=field)
+    return as_date(value, field)
 
 
 def stdout_utf8() -> None:

@@ -38,6 +38,7 @@ from danvan_workflow.db.models import (
     Unit,
 )
 from danvan_workflow.errors import UserError
+from danvan_workflow.inputs import as_date
 from danvan_workflow.services import audit
 from danvan_workflow.services.calendar import calendar_for
 from danvan_workflow.services.queries import resolve_plan, resolve_unit
@@ -156,20 +157,7 @@ def _str(value: Any, field_name: str, what: str) -> str:
 
 
 def _date(value: Any, field_name: str) -> dt.date | None:
-    if value is None or value == "":
-        return None
-    if isinstance(value, dt.datetime):
-        raise UserError(f"ngày '{value}' không hợp lệ", field=field_name)
-    if isinstance(value, dt.date):
-        return value
-    if isinstance(value, str):
-        for fmt in ("%Y-%m-%d", "%d/%m/%Y"):
-            try:
-                return dt.datetime.strptime(value.strip(), fmt).date()
-            except ValueError:
-                continue
-    raise UserError(f"ngày '{value}' không hợp lệ; dùng dạng YYYY-MM-DD hoặc DD/MM/YYYY",
-                    field=field_name)
+    return as_date(value, field_name)
 
 
 def create_round(

@@ -378,7 +378,8 @@ def dispatch(
 
 def counts(session: Session) -> dict[str, int]:
     MSG = m.OutboxMessage
-    return dict(session.execute(select(MSG.status, func.count()).group_by(MSG.status)).tuples().all())
+    q = select(MSG.status, func.count()).group_by(MSG.status)
+    return dict(session.execute(q).tuples().all())
 
 
 def retry_now(session: Session, ids: list[int] | None, *, dead_only: bool = True) -> int:
