@@ -289,8 +289,8 @@ def render(results: list[dict[str, Any]], units: int, day: dt.date, facts: str, 
             f"- **{b}**: product {prod['seconds']:.2f} s "
             f"({'meets' if prod['seconds'] < TARGET_S else 'misses'} the {TARGET_S:.0f} s "
             f"target)"
-            + (f", baseline {base[0]['seconds']:.2f} s "
-               f"({base[0]['seconds'] / prod['seconds']:.1f}× the product's time); both "
+            + (f", baseline {base[0]['seconds']:.2f} s (product/baseline time ratio "
+               f"{prod['seconds'] / base[0]['seconds']:.2f}); both "
                f"produce {'the same' if same else 'DIFFERENT'} counts" if base else "")
             + f". Set-up (not measured) {prod['setup']['seconds']:.0f} s: "
               f"{prod['setup']['deadlines']:,} open deadlines, {prod['setup']['contacts']:,} "

@@ -342,7 +342,8 @@ def test_record_submission_through_the_form(ui: Operator, api: Api,
     ui.tab("Artifacts")
     ui.see("danvan-thao-tac")
     ui.shot("04-ghi-nhan-ket-qua")
-    ui.d.get(f"{ui.stack.ui}/artifacts/key/danvan-thao-tac")
+    art = next(a for a in arts if a["key"] == "danvan-thao-tac")
+    ui.d.get(f"{ui.stack.ui}/artifacts/artifact/{art['id']}")  # = a click on the card
     ui.see("Đã ghi nhận báo cáo của")
     ui.see(dl["unit"])
     ui.shot("05-ghi-nhan-artifact")
