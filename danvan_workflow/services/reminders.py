@@ -59,6 +59,14 @@ TMP_STEPS = Table(
     Column("escalation", Boolean, nullable=False),
     prefixes=["TEMPORARY"],
 )
+TMP_GROUPS = Table(
+    "tmp_message_groups", _meta,
+    Column("contact_id", Integer, primary_key=True),
+    Column("channel_code", String(32), primary_key=True),
+    Column("idempotency_key", String(80), nullable=False),
+    Column("message_id", Integer),
+    prefixes=["TEMPORARY"],
+)
 TMP_LADDER = Table(
     "tmp_obligation_ladder", _meta,
     Column("obligation_id", Integer, primary_key=True),
@@ -226,28 +234,41 @@ def _insert_items(session: Session, day: dt.date) -> tuple[int, int]:
 
 
 def _group_messages(session: Session, day: dt.date, sweep_id: int, policy: Policy) -> int:
-    """One outbox message per (contact, channel) for the items not yet in a message."""
+    """One outbox message per (contact, channel) for the items not yet in a message.
+
+    The groups go to a small keyed temp table first, so linking the items to their
+    message is one indexed lookup per item (not a scan of the sweep's messages).
+    """
     N, MSG = m.tbl(m.Notification), m.tbl(m.OutboxMessage)
     dialect = session.get_bind().dialect.name
     send_at = max(dt.datetime.combine(day, policy.send_time, tzinfo=TZ), now())
     stamp = sql_instant(now(), dialect)
-    key = (literal(f"rem.{day.isoformat()}.") + cast(N.c.contact_id, String)
-           + literal(".") + N.c.channel_code + literal(".")
-           + cast(func.min(N.c.id), String))
-    sel = (
-        select(key, N.c.contact_id, N.c.channel_code, literal("reminder"), literal(day),
-               literal(sweep_id), literal("pending"), literal(0),
-               literal(sql_instant(send_at, dialect)), literal(stamp))
-        .where(N.c.message_id.is_(None))
-        .group_by(N.c.contact_id, N.c.channel_code)
-    )
-    cols = ["idempotency_key", "contact_id", "channel_code", "kind", "planned_for", "sweep_id",
-            "status", "attempts", "next_attempt_at", "created_at"]
-    count = m.rowcount(session.execute(_insert_ignore(session)(MSG).from_select(cols, sel)
-                            .on_conflict_do_nothing(index_elements=["idempotency_key"])))
-    sub = (select(MSG.c.id).where(MSG.c.sweep_id == sweep_id, MSG.c.contact_id == N.c.contact_id,
-                                  MSG.c.channel_code == N.c.channel_code,
-                                  MSG.c.status == "pending")
-           .order_by(MSG.c.id.desc()).limit(1).scalar_subquery())
-    session.execute(update(N).where(N.c.message_id.is_(None)).values(message_id=sub))
+    conn = session.connection()
+    TMP_GROUPS.drop(conn, checkfirst=True)
+    TMP_GROUPS.create(conn)
+    try:
+        key = (literal(f"rem.{day.isoformat()}.") + cast(N.c.contact_id, String)
+               + literal(".") + N.c.channel_code + literal(".")
+               + cast(func.min(N.c.id), String))
+        session.execute(insert(TMP_GROUPS).from_select(
+            ["contact_id", "channel_code", "idempotency_key"],
+            select(N.c.contact_id, N.c.channel_code, key).where(N.c.message_id.is_(None))
+            .group_by(N.c.contact_id, N.c.channel_code)))
+        G = TMP_GROUPS.c
+        sel = select(G.idempotency_key, G.contact_id, G.channel_code, literal("reminder"),
+                     literal(day), literal(sweep_id), literal("pending"), literal(0),
+                     literal(sql_instant(send_at, dialect)), literal(stamp)).where(true())
+        cols = ["idempotency_key", "contact_id", "channel_code", "kind", "planned_for",
+                "sweep_id", "status", "attempts", "next_attempt_at", "created_at"]
+        count = m.rowcount(session.execute(
+            _insert_ignore(session)(MSG).from_select(cols, sel)
+            .on_conflict_do_nothing(index_elements=["idempotency_key"])))
+        session.execute(update(TMP_GROUPS).values(message_id=select(MSG.c.id).where(
+            MSG.c.idempotency_key == G.idempotency_key).scalar_subquery()))
+        session.execute(update(N).where(N.c.message_id.is_(None)).values(
+            message_id=select(G.message_id).where(
+                G.contact_id == N.c.contact_id, G.channel_code == N.c.channel_code,
+            ).scalar_subquery()))
+    finally:
+        TMP_GROUPS.drop(conn, checkfirst=True)
     return count

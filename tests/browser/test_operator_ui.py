@@ -269,17 +269,17 @@ def api(stack: Stack) -> Iterator[Api]:
     a.http.close()
 
 
-@pytest.fixture(scope="module")
-def open_deadline(stack: Stack) -> dict[str, Any]:
-    """A real open 19-KH/BCĐ half-year deadline whose period has begun."""
+def pick_deadline(db_url: str, exclude: int | None = None) -> dict[str, Any]:
+    """A real open 19-KH/BCĐ deadline whose period began more than a month ago."""
     today = dt.date.today()
-    with session_scope(engine_for(stack.db_url)) as s:
+    with session_scope(engine_for(db_url)) as s:
         row = s.execute(
             select(Deadline.id, Plan.code, Obligation.code, Unit.code, Deadline.period_key,
                    Deadline.period_start, Deadline.due_on)
             .join(Obligation, Deadline.obligation_id == Obligation.id)
             .join(Plan, Obligation.plan_id == Plan.id).join(Unit, Deadline.unit_id == Unit.id)
             .where(Plan.code == "19-KH/BCĐ", Deadline.status == "open",
+                   Deadline.id != (exclude or -1),
                    Deadline.period_start.is_not(None), Deadline.due_on.is_not(None),
                    Deadline.period_start < today - dt.timedelta(days=30),
                    Deadline.due_on > Deadline.period_start + dt.timedelta(days=30))
@@ -287,6 +287,11 @@ def open_deadline(stack: Stack) -> dict[str, Any]:
     assert row is not None, "the shipped config has no open 19-KH/BCĐ deadline"
     keys = ("id", "plan", "obligation", "unit", "period", "period_start", "due_on")
     return dict(zip(keys, row, strict=True))
+
+
+@pytest.fixture(scope="module")
+def open_deadline(stack: Stack) -> dict[str, Any]:
+    return pick_deadline(stack.db_url)
 
 
 # --- tests -----------------------------------------------------------------------------
@@ -351,20 +356,10 @@ def test_record_submission_through_the_form(ui: Operator, api: Api,
 
 def test_bad_input_is_refused_and_nothing_changes(ui: Operator, api: Api,
                                                   open_deadline: dict[str, Any]) -> None:
-    from tests.browser.conftest import Stack  # noqa: F401  (type only)
-
     dep = api.deployment_id(SUBMIT)
-    # a second deadline of the same kind (the first one is submitted by the test above)
-    with session_scope(engine_for(ui.stack.db_url)) as s:
-        other = s.execute(
-            select(Unit.code).join(Deadline, Deadline.unit_id == Unit.id)
-            .join(Obligation, Deadline.obligation_id == Obligation.id)
-            .where(Obligation.code == open_deadline["obligation"],
-                   Deadline.period_key == open_deadline["period"], Deadline.status == "open")
-            .order_by(Unit.code)).scalars().first()
-    assert other is not None
-    good = {"plan": open_deadline["plan"], "obligation": open_deadline["obligation"],
-            "unit": other, "period": open_deadline["period"], "document_number": "16-BC/ĐU"}
+    other = pick_deadline(ui.stack.db_url, exclude=open_deadline["id"])
+    good = {k: other[k] for k in ("plan", "obligation", "unit", "period")}
+    good["document_number"] = "16-BC/ĐU"
     start = counts(ui.stack.db_url)
 
     def run_form(unit: str, received: dt.date, shot: str) -> dict[str, Any]:
@@ -391,8 +386,8 @@ def test_bad_input_is_refused_and_nothing_changes(ui: Operator, api: Api,
     ui.see("trường 'unit'")
 
     # 2. a received date before the period began: the run fails naming `received_on`
-    early = open_deadline["period_start"] - dt.timedelta(days=3)
-    run = run_form(other, early, "07-loi-ngay-truoc-ky")
+    early = other["period_start"] - dt.timedelta(days=3)
+    run = run_form(other["unit"], early, "07-loi-ngay-truoc-ky")
     msg = run["state"]["message"] or ""
     assert "trường 'received_on'" in msg and "trước khi kỳ báo cáo bắt đầu" in msg, msg
 
