@@ -207,6 +207,9 @@ def _insert_items(session: Session, day: dt.date) -> tuple[int, int]:
     cols = ["deadline_id", "step", "contact_id", "channel_code", "escalation", "due_on",
             "planned_for", "created_at"]
     ins = _insert_ignore(session)
+    # lets the planner start from the few due dates hit today (index on status, due_on)
+    # instead of scanning every open deadline
+    hit = D.c.due_on.in_(select(TMP_STEPS.c.due_on).distinct())
 
     # the reporting unit's focal points, every step
     reporters = (
@@ -214,7 +217,7 @@ def _insert_items(session: Session, day: dt.date) -> tuple[int, int]:
                literal(day), literal(stamp))
         .select_from(base.join(C, and_(C.c.unit_id == D.c.unit_id, C.c.role == "focal_point"))
                      .join(CC, CC.c.contact_id == C.c.id))
-        .where(D.c.status.in_(ACTIVE), true())
+        .where(D.c.status.in_(ACTIVE), hit, true())
     )
     n1 = m.rowcount(session.execute(ins(N).from_select(cols, reporters).on_conflict_do_nothing(
         index_elements=["deadline_id", "step", "contact_id", "channel_code"])))
@@ -226,7 +229,7 @@ def _insert_items(session: Session, day: dt.date) -> tuple[int, int]:
             and_(C.c.unit_id == O.c.recipient_id, C.c.role == "focal_point"),
             and_(C.c.unit_id == D.c.unit_id, C.c.role == "leader"),
         )).join(CC, CC.c.contact_id == C.c.id))
-        .where(D.c.status.in_(ACTIVE), TMP_STEPS.c.escalation.is_(True), true())
+        .where(D.c.status.in_(ACTIVE), hit, TMP_STEPS.c.escalation.is_(True), true())
     )
     n2 = m.rowcount(session.execute(ins(N).from_select(cols, escalated).on_conflict_do_nothing(
         index_elements=["deadline_id", "step", "contact_id", "channel_code"])))
