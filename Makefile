@@ -18,6 +18,7 @@ venv: $(STAMP)
 run: $(STAMP)
 	$(BIN)/danvan db upgrade
 	$(BIN)/danvan config load
+	$(BIN)/danvan plans list
 	$(BIN)/danvan up
 
 ## make test: ruff, mypy (strict on the core), pytest
