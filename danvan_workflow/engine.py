@@ -57,7 +57,10 @@ def start_server(port: int, host: str = "127.0.0.1", home: Path | None = None,
     out = log_path.open("ab")
     cmd = [sys.executable, "-m", "prefect", "server", "start", "--host", host, "--port",
            str(port)]
-    return subprocess.Popen(cmd, env=server_env(home), stdout=out, stderr=subprocess.STDOUT,
+    env = server_env(home)
+    # the UI must call this server's API, not whatever PREFECT_UI_API_URL defaults to
+    env["PREFECT_UI_API_URL"] = f"http://{host}:{port}/api"
+    return subprocess.Popen(cmd, env=env, stdout=out, stderr=subprocess.STDOUT,
                             start_new_session=True)
 
 

@@ -6,11 +6,16 @@ Flows stay thin: they call services and publish what the services return.
 from __future__ import annotations
 
 import datetime as dt
+import functools
+from collections.abc import Callable
 from typing import Any, TypeVar
 
+from prefect import get_run_logger
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
+from prefect.states import Failed
 from pydantic import BaseModel, ValidationError
 
+from danvan_workflow.configuration.messages import vi_message
 from danvan_workflow.dashboards import Table, markdown_table
 from danvan_workflow.db.session import session_scope
 from danvan_workflow.errors import UserError
@@ -18,21 +23,6 @@ from danvan_workflow.services.calendar import calendar_for
 from danvan_workflow.timeutil import today
 
 M = TypeVar("M", bound=BaseModel)
-
-_ERRORS = {
-    "missing": "không được để trống",
-    "literal_error": "giá trị không nằm trong danh sách cho phép",
-    "enum": "giá trị không nằm trong danh sách cho phép",
-    "date_from_datetime_parsing": "ngày không hợp lệ (dạng YYYY-MM-DD)",
-    "date_parsing": "ngày không hợp lệ (dạng YYYY-MM-DD)",
-    "date_type": "ngày không hợp lệ (dạng YYYY-MM-DD)",
-    "int_parsing": "phải là số nguyên",
-    "int_type": "phải là số nguyên",
-    "decimal_parsing": "phải là số",
-    "string_too_short": "không được để trống",
-    "extra_forbidden": "trường không được hỗ trợ",
-}
-
 
 def coerce(model: type[M], value: M | dict[str, Any] | None) -> M:
     """The flow's parameter model, from the UI's JSON or a model; Vietnamese errors."""
@@ -45,8 +35,29 @@ def coerce(model: type[M], value: M | dict[str, Any] | None) -> M:
         loc = ".".join(str(x) for x in err["loc"]) or "input"
         title = model.model_fields[str(err["loc"][0])].title if err["loc"] and str(
             err["loc"][0]) in model.model_fields else None
-        what = _ERRORS.get(err["type"], err["msg"])
+        what = vi_message(dict(err))
         raise UserError(f"{title + ': ' if title else ''}{what}", field=loc) from None
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def refuse_user_errors(fn: F) -> F:
+    """An operator's mistake ends the run as Failed with the Vietnamese message only.
+
+    No traceback: the message names the field; the service wrote nothing (its
+    transaction rolled back).
+    """
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except UserError as exc:
+            get_run_logger().error("refused: %s", exc.render())
+            return Failed(message=exc.render())
+
+    return wrapper  # type: ignore[return-value]
 
 
 def working_day(day: dt.date) -> bool:

@@ -22,7 +22,7 @@ from danvan_workflow.services import models_dvk, notify, reports, scores, status
 from danvan_workflow.services.inspections import record_result
 from danvan_workflow.services.outbox import dispatch
 from danvan_workflow.timeutil import today
-from flows._common import changed, coerce
+from flows._common import changed, coerce, refuse_user_errors
 
 OPERATOR = Field("prefect-ui", title="Người thực hiện",
                  description="Tên người thao tác (ghi vào nhật ký)")
@@ -127,6 +127,7 @@ class UnitInput(_Input):
 
 
 @flow(name="record-submission", validate_parameters=False)
+@refuse_user_errors
 def record_submission(data: SubmissionInput) -> dict[str, Any]:
     """Ghi nhận báo cáo đã nộp."""
     d = coerce(SubmissionInput, data)
@@ -140,6 +141,7 @@ def record_submission(data: SubmissionInput) -> dict[str, Any]:
 
 
 @flow(name="change-deadline", validate_parameters=False)
+@refuse_user_errors
 def change_deadline(data: DeadlineChangeInput) -> dict[str, Any]:
     """Gia hạn hoặc miễn một hạn báo cáo."""
     d = coerce(DeadlineChangeInput, data)
@@ -160,6 +162,7 @@ def change_deadline(data: DeadlineChangeInput) -> dict[str, Any]:
 
 
 @flow(name="request-report", validate_parameters=False)
+@refuse_user_errors
 def request_report(data: RequestInput) -> dict[str, Any]:
     """Yêu cầu báo cáo chuyên đề."""
     d = coerce(RequestInput, data)
@@ -174,6 +177,7 @@ def request_report(data: RequestInput) -> dict[str, Any]:
 
 
 @flow(name="register-model", validate_parameters=False)
+@refuse_user_errors
 def register_model(data: RegisterModelInput) -> dict[str, Any]:
     """Đăng ký mô hình “Dân vận khéo”."""
     d = coerce(RegisterModelInput, data)
@@ -186,6 +190,7 @@ def register_model(data: RegisterModelInput) -> dict[str, Any]:
 
 
 @flow(name="model-event", validate_parameters=False)
+@refuse_user_errors
 def model_event(data: ModelEventInput) -> dict[str, Any]:
     """Duyệt mô hình và các bước tiếp theo (bắt đầu, tự đánh giá, công nhận...)."""
     d = coerce(ModelEventInput, data)
@@ -202,6 +207,7 @@ def model_event(data: ModelEventInput) -> dict[str, Any]:
 
 
 @flow(name="record-inspection-result", validate_parameters=False)
+@refuse_user_errors
 def record_inspection_result(data: InspectionResultInput) -> dict[str, Any]:
     """Ghi kết quả kiểm tra."""
     d = coerce(InspectionResultInput, data)
@@ -216,6 +222,7 @@ def record_inspection_result(data: InspectionResultInput) -> dict[str, Any]:
 
 
 @flow(name="record-score", validate_parameters=False)
+@refuse_user_errors
 def record_score(data: ScoreInput) -> dict[str, Any]:
     """Chấm điểm thi đua."""
     d = coerce(ScoreInput, data)
@@ -231,6 +238,7 @@ def record_score(data: ScoreInput) -> dict[str, Any]:
 
 
 @flow(name="send-test-notification", validate_parameters=False)
+@refuse_user_errors
 def send_test_notification(data: TestNotificationInput) -> dict[str, Any]:
     """Gửi thông báo thử đến một đầu mối (qua hộp thư đi, gửi ngay)."""
     d = coerce(TestNotificationInput, data)
@@ -245,6 +253,7 @@ def send_test_notification(data: TestNotificationInput) -> dict[str, Any]:
 
 
 @flow(name="unit-status", validate_parameters=False)
+@refuse_user_errors
 def unit_status(data: UnitInput) -> dict[str, Any]:
     """Xem tình hình một đơn vị (không ghi gì)."""
     d = coerce(UnitInput, data)

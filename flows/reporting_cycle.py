@@ -26,7 +26,7 @@ PAUSE_POLL_SECONDS = 3
 
 
 class Confirm(RunInput):
-    approve: bool = Field(title="Đồng ý gửi",
+    approve: bool = Field(False, title="Đồng ý gửi",
                           description="Chọn để gửi các thông báo; bỏ chọn để không gửi gì.")
     note: str = Field("", title="Ghi chú", description="Ghi chú của người duyệt (không bắt buộc).")
 
@@ -59,9 +59,10 @@ def reporting_cycle(period: cycles.Period | None = None, run_date: dt.date | Non
     approved, note = True, ""
     if pending > threshold:
         log.info("about to send %s messages (> %s): waiting for an operator", pending, threshold)
-        answer = pause_flow_run(wait_for_input=Confirm.with_initial_data(
-            description=f"Sắp gửi **{pending}** thông báo kỳ báo cáo. Đồng ý gửi?",
-            approve=False), timeout=24 * 3600, poll_interval=PAUSE_POLL_SECONDS)
+        form = Confirm.with_initial_data(
+            description=f"Sắp gửi **{pending}** thông báo kỳ báo cáo. Đồng ý gửi?")
+        answer = pause_flow_run(wait_for_input=form, timeout=24 * 3600,
+                                poll_interval=PAUSE_POLL_SECONDS)
         approved, note = answer.approve, answer.note
     queued = queue(groups, day) if (approved and pending) else 0
     kinds = ", ".join(cycles.PERIOD_LABELS[p] for p in periods)

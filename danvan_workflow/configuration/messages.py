@@ -33,7 +33,8 @@ def vi_message(err: dict[str, Any]) -> str:
     kind = err.get("type", "")
     ctx = err.get("ctx") or {}
     if kind == "literal_error":
-        return f"giá trị {err.get('input')!r} không hợp lệ; chọn một trong: {ctx.get('expected')}"
+        expected = str(ctx.get("expected", "")).replace(" or ", " hoặc ")
+        return f"giá trị {err.get('input')!r} không hợp lệ; chọn một trong: {expected}"
     if kind == "string_too_long":
         return f"quá dài (tối đa {ctx.get('max_length')} ký tự)"
     if kind in ("greater_than", "greater_than_equal"):

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -47,8 +48,6 @@ def _stop(proc: subprocess.Popen[bytes], timeout: float = 20.0) -> None:
     """SIGINT the process group (Prefect shuts down cleanly), then escalate."""
     if proc.poll() is not None:
         return
-    import signal
-
     for sig, wait in ((signal.SIGINT, timeout), (signal.SIGTERM, 5.0), (signal.SIGKILL, 5.0)):
         try:
             os.killpg(proc.pid, sig)
@@ -61,8 +60,9 @@ def _stop(proc: subprocess.Popen[bytes], timeout: float = 20.0) -> None:
             continue
 
 
-def _wait_for(what: str, check, timeout: float, procs: list[subprocess.Popen[bytes]],
-              logs: list[Path]) -> None:  # type: ignore[no-untyped-def]
+def _wait_for(what: str, check: Callable[[], bool], timeout: float,
+              procs: list[subprocess.Popen[bytes]], logs: list[Path]) -> None:
+    """Poll `check` until true, failing early (with the logs) if a process died."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         for p, log in zip(procs, logs, strict=True):
@@ -87,22 +87,38 @@ def danvan_stack(folder: Path) -> Iterator[Stack]:
     from danvan_workflow.services.config import load
     from danvan_workflow.settings import reset_settings
 
-    folder.mkdir(parents=True, exist_ok=True)
     home = folder / "var"
-    prefect_home = folder / "prefect"
-    prefect_home.mkdir(parents=True, exist_ok=True)
-    home.mkdir(parents=True, exist_ok=True)
+    for d in (home, folder / "prefect"):
+        d.mkdir(parents=True, exist_ok=True)
     db_url = f"sqlite:///{home / 'danvan.db'}"
     port = free_port()
-    ui, api = f"http://127.0.0.1:{port}", f"http://127.0.0.1:{port}/api"
     danvan_env = {"DANVAN_HOME": str(home), "DANVAN_DATABASE_URL": db_url,
                   "DANVAN_CONFIG_DIR": str(CONFIG)}
     saved = {k: os.environ.get(k) for k in danvan_env}
     os.environ.update(danvan_env)
-    reset_settings()
-    upgrade(db_url)
-    load(Path(CONFIG), actor="browser-test", engine=engine_for(db_url))
+    procs: list[subprocess.Popen[bytes]] = []
+    try:
+        reset_settings()
+        upgrade(db_url)
+        load(Path(CONFIG), actor="browser-test", engine=engine_for(db_url))
+        yield from _serve(folder, port, danvan_env, db_url, procs)
+    finally:
+        for p in reversed(procs):
+            _stop(p)
+        engine_for.cache_clear()
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+        reset_settings()
 
+
+def _serve(folder: Path, port: int, danvan_env: dict[str, str], db_url: str,
+           procs: list[subprocess.Popen[bytes]]) -> Iterator[Stack]:
+    """Start the Prefect server, wait for it, then `serve` every deployment."""
+    prefect_home = folder / "prefect"
+    ui, api = f"http://127.0.0.1:{port}", f"http://127.0.0.1:{port}/api"
     base = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
     base.update(danvan_env)
     base.update({"PREFECT_HOME": str(prefect_home),
@@ -118,45 +134,30 @@ def danvan_stack(folder: Path) -> Iterator[Stack]:
                           f"sqlite+aiosqlite:///{prefect_home / 'prefect.db'}"))
     worker_env = dict(base, PREFECT_API_URL=api)
     server_log, worker_log = folder / "server.log", folder / "worker.log"
-    procs: list[subprocess.Popen[bytes]] = []
-    try:
-        with server_log.open("wb") as out:
-            procs.append(subprocess.Popen(
-                [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1",
-                 "--port", str(port)], env=server_env, cwd=ROOT, stdout=out,
-                stderr=subprocess.STDOUT, start_new_session=True))
-        _wait_for("Prefect server", lambda: httpx.get(f"{api}/health", timeout=2)
-                  .status_code == 200, SERVER_START_TIMEOUT, procs, [server_log])
-        with worker_log.open("wb") as out:
-            procs.append(subprocess.Popen(
-                [sys.executable, "-c",
-                 "from danvan_workflow.engine import serve_all; serve_all()"],
-                env=worker_env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT,
-                start_new_session=True))
+    with server_log.open("wb") as out:
+        procs.append(subprocess.Popen(
+            [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1",
+             "--port", str(port)], env=server_env, cwd=ROOT, stdout=out,
+            stderr=subprocess.STDOUT, start_new_session=True))
+    _wait_for("Prefect server", lambda: httpx.get(f"{api}/health", timeout=2)
+              .status_code == 200, SERVER_START_TIMEOUT, procs, [server_log])
+    with worker_log.open("wb") as out:
+        procs.append(subprocess.Popen(
+            [sys.executable, "-c", "from danvan_workflow.engine import serve_all; serve_all()"],
+            env=worker_env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT,
+            start_new_session=True))
 
-        from flows.deployments import specs
+    from flows.deployments import specs
 
-        names = {s.name for s in specs()}
+    names = {s.name for s in specs()}
 
-        def deployments_ready() -> bool:
-            r = httpx.post(f"{api}/deployments/filter", json={"limit": 200}, timeout=5)
-            return names <= {d["name"] for d in r.json()}
+    def deployments_ready() -> bool:
+        r = httpx.post(f"{api}/deployments/filter", json={"limit": 200}, timeout=5)
+        return names <= {d["name"] for d in r.json()}
 
-        _wait_for("served deployments", deployments_ready, DEPLOYMENTS_TIMEOUT, procs,
-                  [server_log, worker_log])
-        yield Stack(ui=ui, api=api, db_url=db_url, folder=folder, env=worker_env)
-    finally:
-        for p in reversed(procs):
-            _stop(p)
-        from danvan_workflow.db.session import engine_for as ef
-
-        ef.cache_clear()
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
-        reset_settings()
+    _wait_for("served deployments", deployments_ready, DEPLOYMENTS_TIMEOUT, procs,
+              [server_log, worker_log])
+    yield Stack(ui=ui, api=api, db_url=db_url, folder=folder, env=worker_env)
 
 
 def require_browser() -> None:
@@ -180,7 +181,8 @@ def driver(stack: Stack, tmp_path_factory: pytest.TempPathFactory):  # type: ign
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
-    os.environ["SE_OFFLINE"] = "true"
+    saved = os.environ.get("SE_OFFLINE")
+    os.environ["SE_OFFLINE"] = "true"  # Selenium Manager must not download anything
     profile = tmp_path_factory.mktemp("chromium-profile")
     opts = webdriver.ChromeOptions()
     opts.binary_location = str(CHROMIUM)
@@ -195,6 +197,10 @@ def driver(stack: Stack, tmp_path_factory: pytest.TempPathFactory):  # type: ign
     finally:
         drv.quit()
         shutil.rmtree(profile, ignore_errors=True)
+        if saved is None:
+            os.environ.pop("SE_OFFLINE", None)
+        else:
+            os.environ["SE_OFFLINE"] = saved
 
 
 @pytest.hookimpl(hookwrapper=True)

@@ -182,6 +182,7 @@ class Operator:
     def open_run(self, run_id: str) -> None:
         self.d.get(f"{self.stack.ui}/runs/flow-run/{run_id}")
         self.el("//li[contains(@class, 'p-tab')][normalize-space(.)='Logs']")
+        self.see("Beginning flow run")  # the logs have loaded
 
     def tab(self, name: str) -> None:
         self.click(f"//li[contains(@class, 'p-tab')][normalize-space(.)={xp_literal(name)}]")
@@ -320,7 +321,8 @@ def test_record_submission_through_the_form(ui: Operator, api: Api,
     ui.fill_text("Mã kỳ báo cáo", dl["period"])
     ui.fill_date("Ngày nhận báo cáo", received)
     ui.fill_text("Số văn bản", DOC_NUMBER)
-    ui.el(ui.prop_xpath("Số văn bản")).location_once_scrolled_into_view  # noqa: B018
+    ui.d.execute_script("arguments[0].scrollIntoView({block: 'center'})",
+                        ui.el(ui.prop_xpath("Số văn bản")))
     ui.shot("03-ghi-nhan-form-da-dien")
     ui.submit_form()
 
@@ -432,10 +434,16 @@ def test_paused_confirmation_is_resumed_in_the_ui(ui: Operator, api: Api) -> Non
     run = api.final(run_id)
     assert run["state_type"] == "COMPLETED", run["state"]
     assert _outbox(ui.stack.db_url) > outbox_before
-    text = json.dumps([a["data"] for a in api.artifacts(run_id)], ensure_ascii=False)
+    arts = api.artifacts(run_id)
+    text = json.dumps([a["data"] for a in arts], ensure_ascii=False)
     assert "đã ghi vào hộp thư đi" in text, text
     ui.open_run(run_id)
     ui.see("Completed")
+    ui.tab("Artifacts")
+    ui.see("danvan-ky-bao-cao")
+    art = next(a for a in arts if a["key"] == "danvan-ky-bao-cao")
+    ui.d.get(f"{ui.stack.ui}/artifacts/artifact/{art['id']}")
+    ui.see("đã ghi vào hộp thư đi")
     ui.shot("11-xac-nhan-xong")
 
 

@@ -7,7 +7,6 @@ import threading
 import time
 from uuid import UUID
 
-import pytest
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import (
     ArtifactFilter,
@@ -21,7 +20,6 @@ from sqlalchemy import func, select
 
 from danvan_workflow.db import models as m
 from danvan_workflow.db.session import session_scope
-from danvan_workflow.errors import UserError
 from flows.cutoffs import cutoffs
 from flows.daily_sweep import daily_sweep
 from flows.deployments import all_deployments
@@ -84,20 +82,21 @@ def test_operator_action_bad_input_fails_and_writes_nothing(loaded: str) -> None
     before = (_count(m.Submission), _count(m.AuditEntry))
     data = SubmissionInput(plan="26-KH/BCĐ", obligation="khong-co", unit="DP.BDV",
                            period="2026", received_on=dt.date(2026, 7, 1))
-    with pytest.raises(UserError) as exc:
-        record_submission(data)
-    assert exc.value.field in ("plan", "obligation")
+    state = record_submission(data, return_state=True)
+    assert state.is_failed()
+    assert state.message and state.message.startswith("trường 'obligation':")
     assert (_count(m.Submission), _count(m.AuditEntry)) == before
     # the UI's JSON with a wrong type: Vietnamese message naming the field
-    with pytest.raises(UserError) as exc:
-        record_submission({"received_on": "khong-phai-ngay"})  # type: ignore[arg-type]
-    assert exc.value.field == "received_on"
-    with pytest.raises(UserError) as exc:
-        register_model(RegisterModelInput.model_validate({
-            "unit_code": "KHONG.CO", "name": "Mô hình thử", "address": "Phổ Vinh",
-            "field": "kinh_te", "start": "2026-03-01", "end": "2026-12-31",
-            "content": "Nội dung", "owner": "Nguyễn Văn A", "batch": "first_half"}))
-    assert exc.value.field == "unit_code"
+    state = record_submission({"received_on": "khong-phai-ngay"},  # type: ignore[arg-type]
+                              return_state=True)
+    assert state.is_failed() and "trường 'received_on'" in (state.message or "")
+    state = register_model(RegisterModelInput.model_validate({
+        "unit_code": "KHONG.CO", "name": "Mô hình thử", "address": "Phổ Vinh",
+        "field": "kinh_te", "start": "2026-03-01", "end": "2026-12-31",
+        "content": "Nội dung", "owner": "Nguyễn Văn A", "batch": "first_half"}),
+        return_state=True)
+    assert state.is_failed() and "trường 'unit_code'" in (state.message or "")
+    assert "Traceback" not in (state.message or "")
     assert _count(m.DvkModel) == 0
 
 
@@ -199,7 +198,8 @@ def test_inspection_round_open_result_and_status(loaded: str) -> None:
     st = inspection_round_status(round_code=res["code"], run_date=dt.date(2023, 7, 20))
     assert st["rounds"][0]["done"] == 1 and st["rounds"][0]["missing"] == 1
     # a bad result code: the flow fails naming the field, nothing written
-    with pytest.raises(UserError) as exc:
-        record_inspection_result({"round_code": res["code"],  # type: ignore[arg-type]
-                                  "unit": "DP.BTG", "result": "tot"})
-    assert exc.value.field == "result"
+    state = record_inspection_result({"round_code": res["code"],  # type: ignore[arg-type]
+                                      "unit": "DP.BTG", "result": "tot"}, return_state=True)
+    assert state.is_failed()
+    assert state.message == ("trường 'result': Kết quả: giá trị 'tot' không hợp lệ; "
+                             "chọn một trong: 'dat', 'khong_dat' hoặc 'xuat_sac'")
