@@ -28,12 +28,14 @@ from sqlalchemy import (
     String,
     Table,
     and_,
+    case,
     cast,
     func,
     insert,
     literal,
     or_,
     select,
+    text,
     true,
     update,
 )
@@ -65,6 +67,17 @@ TMP_GROUPS = Table(
     Column("channel_code", String(32), primary_key=True),
     Column("idempotency_key", String(80), nullable=False),
     Column("message_id", Integer),
+    prefixes=["TEMPORARY"],
+)
+TMP_ITEMS = Table(
+    "tmp_reminder_items", _meta,
+    Column("deadline_id", Integer, primary_key=True),
+    Column("step", Integer, primary_key=True),
+    Column("contact_id", Integer, primary_key=True),
+    Column("channel_code", String(32), primary_key=True),
+    Column("escalation", Boolean, nullable=False),
+    Column("due_on", Date, nullable=False),
+    Column("planned_for", Date, nullable=False),
     prefixes=["TEMPORARY"],
 )
 TMP_LADDER = Table(
@@ -154,7 +167,12 @@ def _obligation_ladders(
 
 def plan_reminders(session: Session, day: dt.date, *, cal: WorkingCalendar | None = None,
                    ) -> SweepResult:
-    """Plan every reminder due on `day` (and missed working days before it). Idempotent."""
+    """Plan every reminder due on `day` (and missed working days before it). Idempotent.
+
+    Items are collected in a temp table, those already planned are dropped, the rest
+    are grouped into one digest message per (contact, channel), and the items are
+    written once, each with its message: one write per notification.
+    """
     cal = cal or calendar_for(session)
     policy = load_policy(session)
     res = SweepResult(days=days_to_sweep(session, day, cal))
@@ -163,14 +181,17 @@ def plan_reminders(session: Session, day: dt.date, *, cal: WorkingCalendar | Non
         run = m.SweepRun(run_date=day, started_at=now())
         session.add(run)
         session.flush()
+    run_no = int((run.stats or {}).get("runs", 0)) + 1
     by_id, ob_rows = _obligation_ladders(session, policy)
     conn = session.connection()
-    for t in (TMP_STEPS, TMP_LADDER):
+    temps = (TMP_STEPS, TMP_LADDER, TMP_ITEMS, TMP_GROUPS)
+    for t in temps:
         t.drop(conn, checkfirst=True)
         t.create(conn)
     try:
         if ob_rows:
             conn.execute(insert(TMP_LADDER), ob_rows)
+        _analyze(session, TMP_LADDER)
         for d in res.days:
             steps = [
                 {"ladder_id": lid, "due_on": due, "step": step,
@@ -181,97 +202,110 @@ def plan_reminders(session: Session, day: dt.date, *, cal: WorkingCalendar | Non
             conn.execute(TMP_STEPS.delete())
             if steps:
                 conn.execute(insert(TMP_STEPS), steps)
-            planned, esc = _insert_items(session, d)
-            res.planned += planned
-            res.escalations += esc
-        res.messages = _group_messages(session, day, run.id, policy)
+            _analyze(session, TMP_STEPS)
+            _collect_items(session, d)
+        res.planned, res.escalations = _drop_already_planned(session)
+        res.messages = _write_messages(session, day, run.id, run_no, policy)
     finally:
-        for t in (TMP_STEPS, TMP_LADDER):
+        for t in temps:
             t.drop(conn, checkfirst=True)
     run.finished_at = now()
-    run.stats = res.as_dict()
+    run.stats = {**res.as_dict(), "runs": run_no}
     return res
 
 
-def _insert_items(session: Session, day: dt.date) -> tuple[int, int]:
-    D, C, CC, N = (m.tbl(m.Deadline), m.tbl(m.Contact), m.tbl(m.ContactChannel),
-                   m.tbl(m.Notification))
+def _analyze(session: Session, table: Table) -> None:
+    """PostgreSQL has no statistics on a fresh temp table; without them it plans badly."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text(f"ANALYZE {table.name}"))
+
+
+def _collect_items(session: Session, day: dt.date) -> None:
+    """Reminder items due on `day` into the temp table: focal points, then escalations."""
+    D, C, CC = m.tbl(m.Deadline), m.tbl(m.Contact), m.tbl(m.ContactChannel)
     O = m.tbl(m.Obligation)
-    stamp = sql_instant(now(), session.get_bind().dialect.name)
     ladder_id = func.coalesce(TMP_LADDER.c.ladder_id, 0)
     base = (
         D.join(O, O.c.id == D.c.obligation_id)
         .outerjoin(TMP_LADDER, TMP_LADDER.c.obligation_id == D.c.obligation_id)
         .join(TMP_STEPS, and_(TMP_STEPS.c.ladder_id == ladder_id, TMP_STEPS.c.due_on == D.c.due_on))
     )
-    cols = ["deadline_id", "step", "contact_id", "channel_code", "escalation", "due_on",
-            "planned_for", "created_at"]
-    ins = _insert_ignore(session)
     # lets the planner start from the few due dates hit today (index on status, due_on)
     # instead of scanning every open deadline
     hit = D.c.due_on.in_(select(TMP_STEPS.c.due_on).distinct())
-
-    # the reporting unit's focal points, every step
+    cols = ["deadline_id", "step", "contact_id", "channel_code", "escalation", "due_on",
+            "planned_for"]
+    ins = _insert_ignore(session)
+    key = ["deadline_id", "step", "contact_id", "channel_code"]
     reporters = (
         select(D.c.id, TMP_STEPS.c.step, C.c.id, CC.c.channel_code, literal(False), D.c.due_on,
-               literal(day), literal(stamp))
+               literal(day))
         .select_from(base.join(C, and_(C.c.unit_id == D.c.unit_id, C.c.role == "focal_point"))
                      .join(CC, CC.c.contact_id == C.c.id))
         .where(D.c.status.in_(ACTIVE), hit, true())
     )
-    n1 = m.rowcount(session.execute(ins(N).from_select(cols, reporters).on_conflict_do_nothing(
-        index_elements=["deadline_id", "step", "contact_id", "channel_code"])))
+    session.execute(ins(TMP_ITEMS).from_select(cols, reporters)
+                    .on_conflict_do_nothing(index_elements=key))
     # escalation: the recipient's focal point and the reporting unit's leader
     escalated = (
         select(D.c.id, TMP_STEPS.c.step, C.c.id, CC.c.channel_code, literal(True), D.c.due_on,
-               literal(day), literal(stamp))
+               literal(day))
         .select_from(base.join(C, or_(
             and_(C.c.unit_id == O.c.recipient_id, C.c.role == "focal_point"),
             and_(C.c.unit_id == D.c.unit_id, C.c.role == "leader"),
         )).join(CC, CC.c.contact_id == C.c.id))
         .where(D.c.status.in_(ACTIVE), hit, TMP_STEPS.c.escalation.is_(True), true())
     )
-    n2 = m.rowcount(session.execute(ins(N).from_select(cols, escalated).on_conflict_do_nothing(
-        index_elements=["deadline_id", "step", "contact_id", "channel_code"])))
-    return n1 + n2, n2
+    session.execute(ins(TMP_ITEMS).from_select(cols, escalated)
+                    .on_conflict_do_nothing(index_elements=key))
 
 
-def _group_messages(session: Session, day: dt.date, sweep_id: int, policy: Policy) -> int:
-    """One outbox message per (contact, channel) for the items not yet in a message.
+def _drop_already_planned(session: Session) -> tuple[int, int]:
+    """Remove items planned by an earlier run; return (items, escalations) left."""
+    N, I = m.tbl(m.Notification), TMP_ITEMS.c
+    _analyze(session, TMP_ITEMS)
+    session.execute(TMP_ITEMS.delete().where(select(literal(1)).where(
+        N.c.deadline_id == I.deadline_id, N.c.step == I.step,
+        N.c.contact_id == I.contact_id, N.c.channel_code == I.channel_code).exists()))
+    total, esc = session.execute(select(
+        func.count(), func.coalesce(func.sum(case((I.escalation.is_(True), 1), else_=0)), 0),
+    ).select_from(TMP_ITEMS)).one()
+    return int(total), int(esc)
 
-    The groups go to a small keyed temp table first, so linking the items to their
-    message is one indexed lookup per item (not a scan of the sweep's messages).
-    """
-    N, MSG = m.tbl(m.Notification), m.tbl(m.OutboxMessage)
+
+def _write_messages(session: Session, day: dt.date, sweep_id: int, run_no: int,
+                    policy: Policy) -> int:
+    """One digest message per (contact, channel); then the items, each with its message."""
+    N, MSG, I, G = m.tbl(m.Notification), m.tbl(m.OutboxMessage), TMP_ITEMS.c, TMP_GROUPS.c
     dialect = session.get_bind().dialect.name
     send_at = max(dt.datetime.combine(day, policy.send_time, tzinfo=TZ), now())
     stamp = sql_instant(now(), dialect)
-    conn = session.connection()
-    TMP_GROUPS.drop(conn, checkfirst=True)
-    TMP_GROUPS.create(conn)
-    try:
-        key = (literal(f"rem.{day.isoformat()}.") + cast(N.c.contact_id, String)
-               + literal(".") + N.c.channel_code + literal(".")
-               + cast(func.min(N.c.id), String))
-        session.execute(insert(TMP_GROUPS).from_select(
-            ["contact_id", "channel_code", "idempotency_key"],
-            select(N.c.contact_id, N.c.channel_code, key).where(N.c.message_id.is_(None))
-            .group_by(N.c.contact_id, N.c.channel_code)))
-        G = TMP_GROUPS.c
-        sel = select(G.idempotency_key, G.contact_id, G.channel_code, literal("reminder"),
-                     literal(day), literal(sweep_id), literal("pending"), literal(0),
-                     literal(sql_instant(send_at, dialect)), literal(stamp)).where(true())
-        cols = ["idempotency_key", "contact_id", "channel_code", "kind", "planned_for",
-                "sweep_id", "status", "attempts", "next_attempt_at", "created_at"]
-        count = m.rowcount(session.execute(
-            _insert_ignore(session)(MSG).from_select(cols, sel)
-            .on_conflict_do_nothing(index_elements=["idempotency_key"])))
-        session.execute(update(TMP_GROUPS).values(message_id=select(MSG.c.id).where(
-            MSG.c.idempotency_key == G.idempotency_key).scalar_subquery()))
-        session.execute(update(N).where(N.c.message_id.is_(None)).values(
-            message_id=select(G.message_id).where(
-                G.contact_id == N.c.contact_id, G.channel_code == N.c.channel_code,
-            ).scalar_subquery()))
-    finally:
-        TMP_GROUPS.drop(conn, checkfirst=True)
+    key = (literal(f"rem.{day.isoformat()}.") + cast(I.contact_id, String)
+           + literal(".") + I.channel_code + literal(f".{run_no}"))
+    session.execute(insert(TMP_GROUPS).from_select(
+        ["contact_id", "channel_code", "idempotency_key"],
+        select(I.contact_id, I.channel_code, key).group_by(I.contact_id, I.channel_code)))
+    sel = select(G.idempotency_key, G.contact_id, G.channel_code, literal("reminder"),
+                 literal(day), literal(sweep_id), literal("pending"), literal(0),
+                 literal(sql_instant(send_at, dialect)), literal(stamp)).where(true())
+    cols = ["idempotency_key", "contact_id", "channel_code", "kind", "planned_for",
+            "sweep_id", "status", "attempts", "next_attempt_at", "created_at"]
+    count = m.rowcount(session.execute(
+        _insert_ignore(session)(MSG).from_select(cols, sel)
+        .on_conflict_do_nothing(index_elements=["idempotency_key"])))
+    session.execute(update(TMP_GROUPS).values(message_id=select(MSG.c.id).where(
+        MSG.c.idempotency_key == G.idempotency_key).scalar_subquery()))
+    _analyze(session, TMP_GROUPS)
+    items = (
+        select(I.deadline_id, I.step, I.contact_id, I.channel_code, I.escalation, I.due_on,
+               I.planned_for, G.message_id, literal(stamp))
+        .select_from(TMP_ITEMS.join(TMP_GROUPS, and_(G.contact_id == I.contact_id,
+                                                     G.channel_code == I.channel_code)))
+        .where(true())
+    )
+    session.execute(_insert_ignore(session)(N).from_select(
+        ["deadline_id", "step", "contact_id", "channel_code", "escalation", "due_on",
+         "planned_for", "message_id", "created_at"], items)
+        .on_conflict_do_nothing(index_elements=["deadline_id", "step", "contact_id",
+                                                "channel_code"]))
     return count
