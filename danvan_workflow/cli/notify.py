@@ -94,6 +94,10 @@ def outbox_show(message_id: int) -> None:
                       f"{STATUS_LABELS.get(msg.status, msg.status)}", highlight=False)
         console.print(f"Khóa chống trùng: {msg.idempotency_key}", highlight=False)
         console.print(f"Tiêu đề: {msg.subject or ''}", highlight=False)
+        preview = _preview(s, msg)
+        if preview:
+            console.print("[bold]Nội dung:[/]", highlight=False)
+            console.print(preview, highlight=False, markup=False)
         t = Table(title="Các lần gửi")
         for col in ("Lúc", "Máy gửi", "Kết quả", "Phản hồi", "Lỗi"):
             t.add_column(col)
@@ -102,6 +106,26 @@ def outbox_show(message_id: int) -> None:
             t.add_row(a.at.strftime("%d/%m/%Y %H:%M:%S"), a.worker, a.result,
                       a.provider_reply or "", a.error or "")
         console.print(t)
+
+
+def _preview(session: object, msg: m.OutboxMessage) -> str | None:
+    """The text as it would be sent now (reminders are rendered when they are sent)."""
+    from sqlalchemy.orm import Session
+
+    from danvan_workflow.services.calendar import calendar_for
+    from danvan_workflow.services.rendering import load_items, render
+
+    assert isinstance(session, Session)
+    if msg.kind != "reminder":
+        return msg.body
+    items = load_items(session, [msg.id], calendar_for(session), today()).get(msg.id)
+    if not items:
+        return "(không còn mục nào cần nhắc: các hạn đã được nộp, miễn hoặc dời)"
+    contact = session.get(m.Contact, msg.contact_id) if msg.contact_id else None
+    unit = session.get(m.Unit, contact.unit_id) if contact else None
+    return render(items, contact_name=contact.name if contact else "",
+                  unit_name=unit.name if unit else None, today=today(),
+                  idempotency_key=msg.idempotency_key).text
 
 
 @outbox_app.command("retry")
