@@ -32,6 +32,7 @@ pytestmark = pytest.mark.e2e
 
 DAY = dt.date(2026, 7, 20)
 DEPLOYMENT = "daily-sweep/Quét hằng ngày"
+OA_SECRET = "oa-e2e-Tk7-bimat-31415"
 
 
 @pytest.fixture
@@ -69,7 +70,7 @@ def test_daily_sweep_through_a_real_server(prefect_server: str, sqlite_url: str,
         env.update(PREFECT_API_URL=prefect_server, PREFECT_HOME=str(tmp_path / "client"),
                    DANVAN_DATABASE_URL=sqlite_url,
                    DANVAN_SMTP_URL=smtp.url(),
-                   DANVAN_ZALO_OA_URL=f"dvzoa://oa-token@0?base={zalo.base_url}")
+                   DANVAN_ZALO_OA_URL=f"dvzoa://{OA_SECRET}@0?base={zalo.base_url}")
         for k in ("DANVAN_ZALO_BOT_URL", "DANVAN_ZALO_ZNS_URL", "DANVAN_WEBHOOK_URL"):
             env.pop(k, None)
         log = (tmp_path / "serve.log").open("wb")
@@ -114,3 +115,13 @@ def test_daily_sweep_through_a_real_server(prefect_server: str, sqlite_url: str,
     assert {"danvan-quet-hang-ngay", "danvan-qua-han", "danvan-hop-thu-di"} <= keys
     summary = next(a for a in arts if a.get("key") == "danvan-quet-hang-ngay")
     assert "Đã gửi" in summary["data"]
+    # the token reaches Zalo and nothing else: not the artifacts, logs or the database
+    assert all(OA_SECRET not in str(a.get("data")) for a in arts)
+    logs = httpx.post(f"{prefect_server}/logs/filter", json={
+        "logs": {"flow_run_id": {"any_": [str(run.id)]}}}, timeout=10).json()
+    assert logs and all(OA_SECRET not in str(entry.get("message")) for entry in logs)
+    assert OA_SECRET not in (tmp_path / "serve.log").read_text(errors="replace")
+    with session_scope() as s:
+        for table in m.Base.metadata.sorted_tables:
+            for row in s.execute(select(table)):
+                assert OA_SECRET not in repr(tuple(row)), table.name
