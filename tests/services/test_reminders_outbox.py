@@ -266,14 +266,14 @@ def test_digest_gathers_a_persons_items_into_one_message(loaded: Engine) -> None
     assert any(n > 1 for *_, n in per_message)  # and some messages carry several items
 
 
-def test_notify_test_cli_sends_to_a_contact(loaded: Engine, smtp: FakeSMTPServer,
-                                            sqlite_url: str) -> None:
+def test_notify_test_cli_sends_to_a_contact(sqlite_url: str, smtp: FakeSMTPServer,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
     from typer.testing import CliRunner
 
     from danvan_workflow.cli.main import app
 
-    if not str(loaded.url).startswith("sqlite"):
-        pytest.skip("the CLI uses the configured database")
+    monkeypatch.setenv("DANVAN_SMTP_URL", smtp.url().replace("&to=nguoinhan@example.vn", ""))
+    config_service.load(CONFIG)
     out = CliRunner().invoke(app, ["notify", "test", "DP.BDV.dauMoi", "--channel", "email"])
     assert out.exit_code == 0, out.output
     assert "Đã gửi" in out.output
