@@ -92,13 +92,7 @@ def open_inspection_round(data: RoundInput) -> dict[str, Any]:
 def round_report(day: dt.date, code: str | None, within: int
                  ) -> list[tuple[inspections.RoundStatus, int]]:
     with session_scope() as s:
-        codes = [code] if code else cycles.open_rounds(s)
-        out = []
-        for c in codes:
-            st = inspections.round_status(s, c, today=day)
-            out.append((st, cycles.queue_notices(s, cycles.round_reminder(s, c, day, within),
-                                                 day)))
-        return out
+        return cycles.round_reports(s, day, code, within)
 
 
 @flow(name="inspection-round-status")

@@ -219,21 +219,15 @@ def _emit(data: bytes, output: Path | None) -> None:
         sys.stdout.flush()
 
 
-def _register_optional() -> None:
-    """Sub-commands that live in their own modules."""
-    import importlib
+def _register_sub_apps() -> None:
+    """Sub-commands that live in their own modules (domain actions, notify, engine)."""
+    from danvan_workflow.cli import domain, engine, notify
 
-    for name in ("domain", "notify", "engine"):
-        try:
-            mod = importlib.import_module(f"danvan_workflow.cli.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"danvan_workflow.cli.{name}":
-                raise
-            continue
+    for mod in (domain, notify, engine):
         mod.register(app)
 
 
-_register_optional()
+_register_sub_apps()
 
 
 def run() -> None:

@@ -179,7 +179,6 @@ def load_config(root: Path) -> ConfigBundle:
             unit_docs[unit.code] = doc
             bundle.units.append((unit, Located(doc.display, line)))
     units = {u.code: u for u, _ in bundle.units}
-    where = {u.code: loc for u, loc in bundle.units}
     for unit, loc in bundle.units:
         if unit.parent is not None and unit.parent not in units:
             col.add(UserError(f"đơn vị cấp trên '{unit.parent}' không tồn tại", field="parent",
@@ -340,7 +339,6 @@ def load_config(root: Path) -> ConfigBundle:
 
     if col.problems:
         raise ConfigErrors(col.problems)
-    _ = where
     return bundle
 
 

@@ -23,6 +23,8 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -45,9 +47,9 @@ from sqlalchemy.orm import Session
 from danvan_workflow.core.calendar import WorkingCalendar
 from danvan_workflow.core.vietnamese import format_date, nfc
 from danvan_workflow.db import models as m
+from danvan_workflow.db.sql import insert_ignore, temp_tables
 from danvan_workflow.db.types import sql_instant
 from danvan_workflow.services.calendar import calendar_for
-from danvan_workflow.services.materialise import _insert_ignore
 from danvan_workflow.timeutil import now
 
 Period = Literal["month", "quarter", "half_year", "nine_months", "year"]
@@ -242,12 +244,10 @@ def close_notices(cycles: list[CycleLine]) -> list[NoticeGroup]:
     return [g for c in cycles for g in _close_notices(c)]
 
 
-def _fill(session: Session, groups: list[NoticeGroup]) -> None:
-    conn = session.connection()
-    for t in (TMP_GROUPS, TMP_TARGETS):
-        t.drop(conn, checkfirst=True)
-        t.create(conn)
-    if groups:
+@contextmanager
+def _groups_in_temp(session: Session, groups: list[NoticeGroup]) -> Iterator[None]:
+    """The notice groups and their target units in temporary tables, for one statement."""
+    with temp_tables(session, TMP_GROUPS, TMP_TARGETS) as conn:
         conn.execute(insert(TMP_GROUPS), [
             dict(group_id=i, key=g.key, kind=g.kind, subject=g.subject, body=g.body,
                  role=g.role)
@@ -256,12 +256,7 @@ def _fill(session: Session, groups: list[NoticeGroup]) -> None:
                    for u in dict.fromkeys(g.unit_ids)]
         if targets:
             conn.execute(insert(TMP_TARGETS), targets)
-
-
-def _drop(session: Session) -> None:
-    conn = session.connection()
-    for t in (TMP_GROUPS, TMP_TARGETS):
-        t.drop(conn, checkfirst=True)
+        yield
 
 
 def _select(day: dt.date, dialect: str) -> Any:
@@ -292,27 +287,21 @@ def count_new_notices(session: Session, groups: list[NoticeGroup], day: dt.date)
     """How many outbox messages `queue_notices` would write (existing keys excluded)."""
     if not groups:
         return 0
-    _fill(session, groups)
-    try:
+    with _groups_in_temp(session, groups):
         sel, existing = _select(day, session.get_bind().dialect.name)
         q = select(func.count()).select_from(sel.where(~existing).subquery())
         return int(session.execute(q).scalar_one())
-    finally:
-        _drop(session)
 
 
 def queue_notices(session: Session, groups: list[NoticeGroup], day: dt.date) -> int:
     """Write one outbox message per (group, contact, channel); idempotent."""
     if not groups:
         return 0
-    _fill(session, groups)
-    try:
+    with _groups_in_temp(session, groups):
         sel, _ = _select(day, session.get_bind().dialect.name)
-        stmt = _insert_ignore(session)(m.tbl(m.OutboxMessage)).from_select(_COLS, sel)
+        stmt = insert_ignore(session)(m.tbl(m.OutboxMessage)).from_select(_COLS, sel)
         return m.rowcount(session.execute(
             stmt.on_conflict_do_nothing(index_elements=["idempotency_key"])))
-    finally:
-        _drop(session)
 
 
 # --- fixed cut-offs ------------------------------------------------------------------
@@ -423,3 +412,16 @@ def round_reminder(session: Session, round_code: str, day: dt.date, within_days:
 def open_rounds(session: Session) -> list[str]:
     return list(session.execute(select(m.InspectionRound.code).where(
         m.InspectionRound.status == "open").order_by(m.InspectionRound.code)).scalars())
+
+
+def round_reports(session: Session, day: dt.date, code: str | None, remind_within: int,
+                  ) -> list[tuple[Any, int]]:
+    """Status of each open inspection round (or `code`), queuing its reminder when near."""
+    from danvan_workflow.services import inspections
+
+    out = []
+    for c in [code] if code else open_rounds(session):
+        status = inspections.round_status(session, c, today=day)
+        out.append((status, queue_notices(session, round_reminder(session, c, day,
+                                                                   remind_within), day)))
+    return out

@@ -30,11 +30,8 @@ from sqlalchemy import (
     insert,
     literal,
     select,
-    text,
     true,
 )
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from danvan_workflow.core.calendar import WorkingCalendar
@@ -49,6 +46,7 @@ from danvan_workflow.db.models import (
     rowcount,
     tbl,
 )
+from danvan_workflow.db.sql import insert_ignore, temp_tables
 from danvan_workflow.db.types import sql_instant
 from danvan_workflow.services.calendar import calendar_for
 from danvan_workflow.settings import get_settings
@@ -99,10 +97,6 @@ def obligation_occurrences(
     return list(out.values())
 
 
-def _insert_ignore(session: Session):  # type: ignore[no-untyped-def]
-    return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-
-
 def materialise(
     session: Session, *, obligation_ids: set[int] | None = None, until: dt.date | None = None,
     cal: WorkingCalendar | None = None, actor: str = "system", recompute: bool = True,
@@ -126,18 +120,13 @@ def materialise(
                 window_end=occ.window_end,
             ))
     res.occurrences = len(rows)
-    conn = session.connection()
-    TMP.drop(conn, checkfirst=True)
-    TMP.create(conn)
-    try:
+    with temp_tables(session, TMP) as conn:
         if rows:
             conn.execute(insert(TMP), rows)
         res.inserted = _insert_missing(session)
         if recompute:
             res.moved = _move_changed(session, actor)
             res.cancelled = _cancel_vanished(session, actor, obligation_ids)
-    finally:
-        TMP.drop(conn, checkfirst=True)
     return res
 
 
@@ -154,7 +143,7 @@ def _insert_missing(session: Session) -> int:
     cols = ["obligation_id", "unit_id", "period_key", "period_label", "period_start",
             "period_end", "due_on", "original_due_on", "window_end", "status", "created_at",
             "updated_at"]
-    stmt = _insert_ignore(session)(D).from_select(cols, sel).on_conflict_do_nothing(
+    stmt = insert_ignore(session)(D).from_select(cols, sel).on_conflict_do_nothing(
         index_elements=["obligation_id", "unit_id", "period_key"])
     return rowcount(session.execute(stmt))
 
@@ -211,7 +200,3 @@ def _cancel_vanished(session: Session, actor: str, obligation_ids: set[int] | No
              entity_id=str(i), before={"status": OPEN}, after={"status": "cancelled"},
              note="Kỳ báo cáo không còn trong quy tắc mới") for i in ids])
     return len(ids)
-
-
-def drop_temp(session: Session) -> None:
-    session.execute(text("DROP TABLE IF EXISTS tmp_occurrences"))

@@ -28,7 +28,6 @@ from sqlalchemy import Engine, bindparam, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from danvan_workflow.adapters.channels.base import OutgoingMessage, SendResult, send
-from danvan_workflow.adapters.channels.redact import redact_text
 from danvan_workflow.adapters.channels.registry import (
     MissingCredential,
     expand_env,
@@ -39,6 +38,7 @@ from danvan_workflow.configuration.apply import ADDRESS_FOR_KIND
 from danvan_workflow.core.backoff import retry_decision
 from danvan_workflow.db import models as m
 from danvan_workflow.db.session import get_engine, session_scope
+from danvan_workflow.db.sql import insert_ignore
 from danvan_workflow.db.types import sql_instant
 from danvan_workflow.services.calendar import calendar_for
 from danvan_workflow.services.rendering import env, load_items, nfc, render
@@ -331,9 +331,7 @@ def _alert_operators(session: Session, dead: list[Job]) -> None:
                              body=body, status="pending", attempts=0,
                              next_attempt_at=now(), created_at=now()))
     if rows:
-        from danvan_workflow.services.materialise import _insert_ignore
-
-        session.execute(_insert_ignore(session)(m.tbl(m.OutboxMessage)).values(rows)
+        session.execute(insert_ignore(session)(m.tbl(m.OutboxMessage)).values(rows)
                         .on_conflict_do_nothing(index_elements=["idempotency_key"]))
 
 
@@ -391,8 +389,3 @@ def retry_now(session: Session, ids: list[int] | None, *, dead_only: bool = True
     else:
         stmt = stmt.where(MSG.c.status.in_(["dead", "retry"] if not dead_only else ["dead"]))
     return m.rowcount(session.execute(stmt))
-
-
-def redact(value: str | None, secrets: list[str]) -> str | None:
-    return None if value is None else redact_text(value, secrets)
-

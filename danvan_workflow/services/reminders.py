@@ -35,7 +35,6 @@ from sqlalchemy import (
     literal,
     or_,
     select,
-    text,
     true,
     update,
 )
@@ -44,9 +43,9 @@ from sqlalchemy.orm import Session
 from danvan_workflow.core.calendar import WorkingCalendar
 from danvan_workflow.core.reminders import Ladder, Override, due_dates_for_day, resolve_ladder
 from danvan_workflow.db import models as m
+from danvan_workflow.db.sql import analyze, insert_ignore, temp_tables
 from danvan_workflow.db.types import sql_instant
 from danvan_workflow.services.calendar import calendar_for
-from danvan_workflow.services.materialise import _insert_ignore
 from danvan_workflow.timeutil import TZ, now
 
 MAX_CATCH_UP_DAYS = 31
@@ -183,15 +182,10 @@ def plan_reminders(session: Session, day: dt.date, *, cal: WorkingCalendar | Non
         session.flush()
     run_no = int((run.stats or {}).get("runs", 0)) + 1
     by_id, ob_rows = _obligation_ladders(session, policy)
-    conn = session.connection()
-    temps = (TMP_STEPS, TMP_LADDER, TMP_ITEMS, TMP_GROUPS)
-    for t in temps:
-        t.drop(conn, checkfirst=True)
-        t.create(conn)
-    try:
+    with temp_tables(session, TMP_STEPS, TMP_LADDER, TMP_ITEMS, TMP_GROUPS) as conn:
         if ob_rows:
             conn.execute(insert(TMP_LADDER), ob_rows)
-        _analyze(session, TMP_LADDER)
+        analyze(session, TMP_LADDER)
         for d in res.days:
             steps = [
                 {"ladder_id": lid, "due_on": due, "step": step,
@@ -202,22 +196,13 @@ def plan_reminders(session: Session, day: dt.date, *, cal: WorkingCalendar | Non
             conn.execute(TMP_STEPS.delete())
             if steps:
                 conn.execute(insert(TMP_STEPS), steps)
-            _analyze(session, TMP_STEPS)
+            analyze(session, TMP_STEPS)
             _collect_items(session, d)
         res.planned, res.escalations = _drop_already_planned(session)
         res.messages = _write_messages(session, day, run.id, run_no, policy)
-    finally:
-        for t in temps:
-            t.drop(conn, checkfirst=True)
     run.finished_at = now()
     run.stats = {**res.as_dict(), "runs": run_no}
     return res
-
-
-def _analyze(session: Session, table: Table) -> None:
-    """PostgreSQL has no statistics on a fresh temp table; without them it plans badly."""
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text(f"ANALYZE {table.name}"))
 
 
 def _collect_items(session: Session, day: dt.date) -> None:
@@ -235,7 +220,7 @@ def _collect_items(session: Session, day: dt.date) -> None:
     hit = D.c.due_on.in_(select(TMP_STEPS.c.due_on).distinct())
     cols = ["deadline_id", "step", "contact_id", "channel_code", "escalation", "due_on",
             "planned_for"]
-    ins = _insert_ignore(session)
+    ins = insert_ignore(session)
     key = ["deadline_id", "step", "contact_id", "channel_code"]
     reporters = (
         select(D.c.id, TMP_STEPS.c.step, C.c.id, CC.c.channel_code, literal(False), D.c.due_on,
@@ -263,7 +248,7 @@ def _collect_items(session: Session, day: dt.date) -> None:
 def _drop_already_planned(session: Session) -> tuple[int, int]:
     """Remove items planned by an earlier run; return (items, escalations) left."""
     N, I = m.tbl(m.Notification), TMP_ITEMS.c
-    _analyze(session, TMP_ITEMS)
+    analyze(session, TMP_ITEMS)
     session.execute(TMP_ITEMS.delete().where(select(literal(1)).where(
         N.c.deadline_id == I.deadline_id, N.c.step == I.step,
         N.c.contact_id == I.contact_id, N.c.channel_code == I.channel_code).exists()))
@@ -291,11 +276,11 @@ def _write_messages(session: Session, day: dt.date, sweep_id: int, run_no: int,
     cols = ["idempotency_key", "contact_id", "channel_code", "kind", "planned_for",
             "sweep_id", "status", "attempts", "next_attempt_at", "created_at"]
     count = m.rowcount(session.execute(
-        _insert_ignore(session)(MSG).from_select(cols, sel)
+        insert_ignore(session)(MSG).from_select(cols, sel)
         .on_conflict_do_nothing(index_elements=["idempotency_key"])))
     session.execute(update(TMP_GROUPS).values(message_id=select(MSG.c.id).where(
         MSG.c.idempotency_key == G.idempotency_key).scalar_subquery()))
-    _analyze(session, TMP_GROUPS)
+    analyze(session, TMP_GROUPS)
     items = (
         select(I.deadline_id, I.step, I.contact_id, I.channel_code, I.escalation, I.due_on,
                I.planned_for, G.message_id, literal(stamp))
@@ -303,7 +288,7 @@ def _write_messages(session: Session, day: dt.date, sweep_id: int, run_no: int,
                                                      G.channel_code == I.channel_code)))
         .where(true())
     )
-    session.execute(_insert_ignore(session)(N).from_select(
+    session.execute(insert_ignore(session)(N).from_select(
         ["deadline_id", "step", "contact_id", "channel_code", "escalation", "due_on",
          "planned_for", "message_id", "created_at"], items)
         .on_conflict_do_nothing(index_elements=["deadline_id", "step", "contact_id",
