@@ -230,15 +230,7 @@ def waive(session: Session, deadline_id: int, reason: str, actor: str) -> Deadli
         raise UserError("cần ghi rõ lý do miễn nộp", field="reason")
     core = ds.waive(_core(d), reason)
     before = _snapshot(d)
-    d.status = core.state.value
-    d.note = core.reason
-    d.updated_at = now()
-    session.flush()
-    audit.record(session, actor=actor, action="deadline.waived", entity="deadline",
-                 entity_id=d.id, before=before, after=_snapshot(d), note=core.reason)
-    unit_code, ob_code = _codes(session, d)
-    return DeadlineChange(d.id, unit_code, ob_code, d.period_label, before["status"] or "",
-                          d.status, d.due_on, d.original_due_on, core.reason or "")
+    return _apply_change(session, d, core, before, "deadline.waived", actor)
 
 
 def extend(session: Session, deadline_id: int, new_due: dt.date, reason: str,
@@ -256,12 +248,19 @@ def extend(session: Session, deadline_id: int, new_due: dt.date, reason: str,
     if d.original_due_on is None:
         d.original_due_on = d.due_on
     d.due_on = core.extended_to
+    return _apply_change(session, d, core, before, "deadline.extended", actor)
+
+
+def _apply_change(session: Session, d: Deadline, core: ds.Deadline,
+                  before: dict[str, str | None],
+                  action: str, actor: str) -> DeadlineChange:
+    """Write the core's new state for a waive or an extension, and audit it."""
     d.status = core.state.value
     d.note = core.reason
     d.updated_at = now()
     session.flush()
-    audit.record(session, actor=actor, action="deadline.extended", entity="deadline",
-                 entity_id=d.id, before=before, after=_snapshot(d), note=core.reason)
+    audit.record(session, actor=actor, action=action, entity="deadline", entity_id=d.id,
+                 before=before, after=_snapshot(d), note=core.reason)
     unit_code, ob_code = _codes(session, d)
     return DeadlineChange(d.id, unit_code, ob_code, d.period_label, before["status"] or "",
                           d.status, d.due_on, d.original_due_on, core.reason or "")
