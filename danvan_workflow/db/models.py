@@ -63,6 +63,8 @@ class Unit(Base):
     assumed: Mapped[bool] = mapped_column(Boolean, default=False)
     note: Mapped[str | None] = mapped_column(Text)
     source_file: Mapped[str | None] = mapped_column(String(300))
+    # set when the unit left config/: its history stays, it stops producing work
+    archived_at: Mapped[dt.datetime | None] = mapped_column()
 
     parent: Mapped[Unit | None] = relationship(remote_side=[id])
 
@@ -81,6 +83,7 @@ class Contact(Base):
     phone: Mapped[str | None] = mapped_column(String(32))
     channels: Mapped[list[Any]] = mapped_column(JSON, default=list)
     source_file: Mapped[str | None] = mapped_column(String(300))
+    archived_at: Mapped[dt.datetime | None] = mapped_column()
 
     unit: Mapped[Unit] = relationship()
 
@@ -121,6 +124,17 @@ class CalendarOverride(Base):
     source_file: Mapped[str | None] = mapped_column(String(300))
 
 
+class CalendarYear(Base):
+    """A year's calendar file: whether its swaps are confirmed by an official document."""
+
+    __tablename__ = "calendar_years"
+
+    year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    confirmed: Mapped[bool] = mapped_column(Boolean, default=False)
+    documents: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    source_file: Mapped[str | None] = mapped_column(String(300))
+
+
 class ConfigDocument(Base):
     """Small configuration documents kept whole (e.g. the reminder policy)."""
 
@@ -146,6 +160,12 @@ class Plan(Base):
     source: Mapped[str | None] = mapped_column(String(300))
     assumed: Mapped[list[Any]] = mapped_column(JSON, default=list)
     source_file: Mapped[str | None] = mapped_column(String(300))
+    # validity: duties start no earlier than valid_from (else issued_on, else 1/1 of
+    # `year`) and end at valid_until (else 31/12 of `year` unless `recurs`)
+    valid_from: Mapped[dt.date | None] = mapped_column(Date)
+    valid_until: Mapped[dt.date | None] = mapped_column(Date)
+    recurs: Mapped[bool] = mapped_column(Boolean, default=False)
+    archived_at: Mapped[dt.datetime | None] = mapped_column()
 
     issuer: Mapped[Unit] = relationship()
 
