@@ -157,6 +157,7 @@ def child_baseline(url: str, slice_units: int) -> None:
     from sqlalchemy import select
     from sqlalchemy.orm import Session
 
+    from danvan_workflow.core.validity import PlanValidity
     from danvan_workflow.db import models as m
     from danvan_workflow.db.session import make_engine
     from danvan_workflow.services.calendar import calendar_for
@@ -168,7 +169,9 @@ def child_baseline(url: str, slice_units: int) -> None:
     rss_before = rss_now_mb()
     t0 = time.perf_counter()
     with Session(eng) as s:
-        occ = {ob: obligation_occurrences(rules, year, cal, UNTIL) for ob, rules, year in
+        occ = {ob: obligation_occurrences(rules, PlanValidity.of(year=year, recurs=True), cal,
+                                          UNTIL)
+               for ob, rules, year in
                s.execute(select(m.Obligation.id, m.Obligation.rules, m.Plan.year)
                          .join(m.Plan)).all()}
         unit_ids = s.scalars(select(m.Unit.id).where(m.Unit.code.like("U%"))

@@ -394,7 +394,12 @@ def scores_aggregate(
         res = aggregate(s, plan, year, scorer)
     console.print(_rank_table(f"{res.scorer_name}: tổng hợp điểm năm {year}", res.scored))
     if res.not_scored:
-        console.print("Chưa chấm: " + ", ".join(c for c, _ in res.not_scored), highlight=False)
+        console.print("Chưa chấm: " + ", ".join(
+            c + (" (giả định)" if c in res.assumed else "") for c, _ in res.not_scored),
+            highlight=False)
+    if res.assumed:
+        console.print("Đơn vị đánh dấu (giả định): kế hoạch không nêu tên, hệ thống suy ra; cần "
+                      "đối chiếu danh sách thật.", highlight=False)
     console.print(f"Hạn gửi kết quả: {_d(res.due_on)}.", highlight=False)
 
 

@@ -59,6 +59,12 @@ def config_check(path: Annotated[Path | None, typer.Argument(help="Thư mục c�
     b = check(_config_dir(path))
     console.print(f"Cấu hình hợp lệ: {len(b.units)} đơn vị, {len(b.contacts)} đầu mối, "
                   f"{len(b.plans)} kế hoạch, {len(b.calendar)} ngày nghỉ/làm bù.")
+    _print_warnings(b.warnings)
+
+
+def _print_warnings(warnings: list[str]) -> None:
+    for w in warnings:
+        console.print(f"Lưu ý: {w}", highlight=False, markup=False)
 
 
 @config_app.command("load")
@@ -70,6 +76,7 @@ def config_load(path: Annotated[Path | None, typer.Argument(help="Thư mục c�
     from danvan_workflow.services.config import load
 
     res = load(_config_dir(path), actor=get_settings().operator)
+    _print_warnings(res.bundle.warnings)
     if not res.report.any:
         console.print("Cấu hình không thay đổi: không ghi gì.")
         return

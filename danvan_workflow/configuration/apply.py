@@ -216,6 +216,8 @@ def _apply_plans(session: Session, bundle: ConfigBundle, unit_id: dict[str, int 
         dict(code=pb.model.plan.code, title=pb.model.plan.title,
              issuer_id=unit_id[pb.model.plan.issuer], issued_on=pb.model.plan.issued_on,
              year=pb.model.plan.year, source=pb.model.plan.source,
+             valid_from=pb.model.plan.valid_from, valid_until=pb.model.plan.valid_until,
+             recurs=pb.model.plan.recurs,
              assumed=list(pb.model.plan.assumed), source_file=pb.doc.display)
         for pb in bundle.plans
     ], rep.of("plans"))

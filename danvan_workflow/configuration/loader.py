@@ -62,6 +62,8 @@ class ConfigBundle:
     calendar: list[tuple[CalendarOverride, Located]] = field(default_factory=list)
     reminders: RemindersFile = field(default_factory=lambda: RemindersFile())
     plans: list[PlanBundle] = field(default_factory=list)
+    # "file:line: message" notes that do not stop a load (e.g. a rule with no end)
+    warnings: list[str] = field(default_factory=list)
 
     def overrides(self) -> list[CalendarOverride]:
         return [o for o, _ in self.calendar]
@@ -118,7 +120,7 @@ def _has_inline_secret(url: str) -> bool:
 def _unit_matches(unit: UnitIn, sel: Selector) -> bool:
     return all(
         getattr(sel, key) is None or getattr(sel, key) == getattr(unit, key)
-        for key in ("kind", "level", "parent", "sector")
+        for key in ("code", "kind", "level", "parent", "sector")
     )
 
 
@@ -300,6 +302,7 @@ def load_config(root: Path) -> ConfigBundle:
         plan_codes[pf.plan.code] = doc.display
         pb = PlanBundle(model=pf, doc=doc)
         need_unit(doc, ("plan", "issuer"), pf.plan.issuer, "cơ quan ban hành")
+        _check_validity(doc, pf, col)
         numbers: set[str] = set()
         for i, task in enumerate(pf.tasks):
             if task.number in numbers:
@@ -335,6 +338,7 @@ def load_config(root: Path) -> ConfigBundle:
                 if body.due_rule is not None:
                     _rules_for(doc, ("scorecard", "scoring_bodies", i), body.due_rule, None, col,
                                allow_none=True)
+        bundle.warnings += _open_ended_rules(doc, pf, pb)
         bundle.plans.append(pb)
 
     if col.problems:
@@ -355,3 +359,36 @@ def _check_obligation(
     need_unit(doc, ("obligations", i, "recipient"), ob.recipient, "nơi nhận báo cáo")
     for j, code in enumerate(ob.reporters):
         need_unit(doc, ("obligations", i, "reporters", j), code, "đơn vị báo cáo")
+
+
+def _check_validity(doc: YamlDoc, pf: PlanFile, col: _Collector) -> None:
+    p = pf.plan
+    if p.valid_from and p.valid_until and p.valid_until < p.valid_from:
+        col.add(doc.error(("plan", "valid_until"),
+                          f"ngày hết hiệu lực {p.valid_until:%d/%m/%Y} trước ngày bắt đầu "
+                          f"{p.valid_from:%d/%m/%Y}"))
+    if p.recurs and p.valid_until is not None:
+        col.add(doc.error(("plan", "recurs"),
+                          "kế hoạch đã ghi 'valid_until' thì không ghi 'recurs: true'"))
+
+
+def _open_ended_rules(doc: YamlDoc, pf: PlanFile, pb: PlanBundle) -> list[str]:
+    """Rules with no end in a plan bound to one year (no valid_until, not recurring).
+
+    They are cut at 31/12 of the plan's year; the warning asks the author to say so.
+    """
+    p = pf.plan
+    if p.recurs or p.valid_until is not None:
+        return []
+    out: list[str] = []
+    items = [(("tasks", i), pb.task_rules.get(t.number, [])) for i, t in enumerate(pf.tasks)]
+    items += [(("obligations", i), pb.obligation_rules.get(ob.code, []))
+              for i, ob in enumerate(pf.obligations)]
+    for loc, rules in items:
+        if any(r.get("kind") not in ("on_request",) and "valid_until" not in r
+               and r.get("year") is None for r in rules):
+            out.append(f"{doc.display}:{doc.line_of(loc)}: quy tắc không ghi ngày kết thúc "
+                       f"trong kế hoạch năm {p.year}: chỉ áp dụng đến 31/12/{p.year} (ghi "
+                       f"'valid_until' cho kế hoạch, hoặc 'recurs: true' nếu kế hoạch áp "
+                       f"dụng nhiều năm)")
+    return out

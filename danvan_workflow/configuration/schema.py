@@ -120,6 +120,11 @@ class PlanHeader(Strict):
     issuer: str
     issued_on: dt.date | None = None
     year: int = Field(ge=2000, le=2100)
+    # validity (core/validity.py): duties from valid_from (else issued_on, else 1/1 of
+    # `year`) to valid_until (else 31/12 of `year`, unless `recurs`)
+    valid_from: dt.date | None = None
+    valid_until: dt.date | None = None
+    recurs: bool = False
     source: str | None = None
     assumed: list[str] = []
 
@@ -141,6 +146,7 @@ class TaskIn(Strict):
 
 
 class Selector(Strict):
+    code: str | None = None  # one named unit
     kind: UnitKind | None = None
     level: Level | None = None
     parent: str | None = None

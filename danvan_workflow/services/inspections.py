@@ -41,7 +41,7 @@ from danvan_workflow.errors import UserError
 from danvan_workflow.inputs import as_date
 from danvan_workflow.services import audit
 from danvan_workflow.services.calendar import calendar_for
-from danvan_workflow.services.queries import resolve_plan, resolve_unit
+from danvan_workflow.services.queries import require_plan_year, resolve_plan, resolve_unit
 from danvan_workflow.services.targets import check_year
 from danvan_workflow.settings import get_settings
 from danvan_workflow.timeutil import now
@@ -170,7 +170,7 @@ def create_round(
     if kind not in KINDS:
         raise UserError(f"loại đợt kiểm tra '{kind}' không hợp lệ; chọn: "
                         + ", ".join(f"{k} ({v})" for k, v in KINDS.items()), field="kind")
-    check_year(year)
+    require_plan_year(plan, check_year(year))
     text = _str(title, "title", "tên đợt kiểm tra")
     if report_due_on is not None and report_due_on.year not in (year, year + 1):
         raise UserError(f"hạn báo cáo {format_date(report_due_on)} không thuộc năm {year}",

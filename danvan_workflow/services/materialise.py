@@ -29,6 +29,7 @@ from sqlalchemy import (
     func,
     insert,
     literal,
+    or_,
     select,
     true,
 )
@@ -37,6 +38,7 @@ from sqlalchemy.orm import Session
 from danvan_workflow.core.calendar import WorkingCalendar
 from danvan_workflow.core.occurrences import Occurrence, occurrences
 from danvan_workflow.core.rules import EveryNMonthsRule, parse_rule
+from danvan_workflow.core.validity import PlanValidity
 from danvan_workflow.db.models import (
     AuditEntry,
     Deadline,
@@ -49,6 +51,7 @@ from danvan_workflow.db.models import (
 from danvan_workflow.db.sql import insert_ignore, temp_tables
 from danvan_workflow.db.types import sql_instant
 from danvan_workflow.services.calendar import calendar_for
+from danvan_workflow.services.queries import plan_validity
 from danvan_workflow.settings import get_settings
 from danvan_workflow.timeutil import now, today
 
@@ -83,17 +86,25 @@ def horizon_end(day: dt.date | None = None) -> dt.date:
 
 
 def obligation_occurrences(
-    rules: list[dict[str, Any]], plan_year: int, cal: WorkingCalendar, end: dt.date,
+    rules: list[dict[str, Any]], validity: PlanValidity, cal: WorkingCalendar, end: dt.date,
 ) -> list[Occurrence]:
-    start = dt.date(plan_year, 1, 1)
+    """The plan's duties under `rules`, up to `end`, inside the plan's validity.
+
+    The search starts a year before the plan so that a period closing inside the
+    plan (e.g. the yearly report of 15/12 to 14/12) is found; `validity.keeps` decides.
+    """
+    if validity.end is not None:
+        end = min(end, validity.end + dt.timedelta(days=366))
+    search_from = max(dt.date(validity.start.year - 1, 1, 1), cal.first_day)
     out: dict[str, Occurrence] = {}
     for raw in rules:
         rule = parse_rule(raw)
         if isinstance(rule, EveryNMonthsRule) and rule.start is None:
             continue  # anchored to each model's start: created when the model starts
-        lo = max(start, rule.valid_from) if rule.valid_from else start
+        lo = max(search_from, rule.valid_from) if rule.valid_from else search_from
         for occ in occurrences(rule, cal, lo, end, by_shift=get_settings().engine.by_shift):
-            out.setdefault(occ.period_key, occ)
+            if validity.keeps(occ):
+                out.setdefault(occ.period_key, occ)
     return list(out.values())
 
 
@@ -105,19 +116,19 @@ def materialise(
     cal = cal or calendar_for(session)
     until = until or horizon_end()
     res = MaterialiseResult()
-    q = select(Obligation.id, Obligation.rules, Plan.year).join(Plan)
+    q = select(Obligation.id, Obligation.rules, Plan).join(Plan)
     if obligation_ids is not None:
         if not obligation_ids:
             return res
         q = q.where(Obligation.id.in_(obligation_ids))
     rows: list[dict[str, Any]] = []
-    for ob_id, rules, year in session.execute(q).all():
-        for occ in obligation_occurrences(rules, year, cal, until):
+    for ob_id, rules, plan in session.execute(q).all():
+        for occ in obligation_occurrences(rules, plan_validity(plan), cal, until):
+            # a window is due on its last working day; its span is period_start..window_end
             rows.append(dict(
                 obligation_id=ob_id, period_key=occ.period_key, period_label=occ.period_label,
                 period_start=occ.period_start, period_end=occ.period_end,
-                due_on=occ.due if occ.window_start is None else occ.window_start,
-                window_end=occ.window_end,
+                due_on=occ.due, window_end=occ.window_end,
             ))
     res.occurrences = len(rows)
     with temp_tables(session, TMP) as conn:
@@ -153,10 +164,13 @@ def _move_changed(session: Session, actor: str) -> int:
     D, A = tbl(Deadline), tbl(AuditEntry)
     dialect = session.get_bind().dialect.name
     stamp = sql_instant(now(), dialect)
+    # A due date in the future moves; so does a past one whose new date is still to
+    # come (it was wrong, e.g. a window stored on its first day), and any open window.
     cond = and_(
         D.c.obligation_id == TMP.c.obligation_id, D.c.period_key == TMP.c.period_key,
-        D.c.status == OPEN, D.c.due_on >= today(), TMP.c.due_on.is_not(None),
-        D.c.due_on != TMP.c.due_on,
+        D.c.status == OPEN, TMP.c.due_on.is_not(None),
+        or_(D.c.due_on >= today(), TMP.c.due_on >= today(), D.c.window_end.is_not(None)),
+        or_(D.c.due_on.is_(None), D.c.due_on != TMP.c.due_on),
     )
     # audit first (it needs the old value), then update: same transaction
     audit = select(
@@ -185,7 +199,9 @@ def _cancel_vanished(session: Session, actor: str, obligation_ids: set[int] | No
     D = tbl(Deadline)
     dialect = session.get_bind().dialect.name
     stamp = sql_instant(now(), dialect)
-    scope = [D.c.status == OPEN, D.c.due_on >= today(), D.c.model_id.is_(None),
+    # past ones too: an occurrence that vanished (e.g. before the plan was issued) was
+    # never a duty; submitted ones are never touched
+    scope = [D.c.status == OPEN, D.c.model_id.is_(None),
              D.c.period_key.not_like("request:%")]
     if obligation_ids is not None:
         scope.append(D.c.obligation_id.in_(obligation_ids))

@@ -46,7 +46,7 @@ from danvan_workflow.db.models import (
 from danvan_workflow.errors import UserError
 from danvan_workflow.services import audit
 from danvan_workflow.services.calendar import calendar_for
-from danvan_workflow.services.queries import resolve_plan, resolve_unit
+from danvan_workflow.services.queries import require_plan_year, resolve_plan, resolve_unit
 from danvan_workflow.services.targets import check_year, unit_infos
 from danvan_workflow.settings import get_settings
 from danvan_workflow.timeutil import now
@@ -139,10 +139,12 @@ def register_model(session: Session, data: Mapping[str, object], actor: str,
     reg = core.parse_registration(data)
     unit = resolve_unit(session, reg.unit_code, field="unit_code")
     plan = resolve_plan(session, plan_code, field="plan") if plan_code else None
+    if plan is not None:  # a model's self-reviews fall in its year: the plan must cover it
+        require_plan_year(plan, reg.start.year, field="start")
     m = DvkModel(plan_id=plan.id if plan else None, unit_id=unit.id, name=reg.name,
                  address=reg.address, field=reg.field.value, start_on=reg.start, end_on=reg.end,
                  content=reg.content, owner=reg.owner, batch=reg.batch.value,
-                 year=plan.year if plan else reg.start.year, state=core.State.REGISTERED.value,
+                 year=reg.start.year, state=core.State.REGISTERED.value,
                  created_at=now())
     session.add(m)
     session.flush()
@@ -267,7 +269,7 @@ def list_models(session: Session, unit: str | None = None, state: str | None = N
 def quota_report(session: Session, plan_code: str, year: int) -> QuotaReport:
     """Models registered per unit against the plan's quotas (lines only for units with one)."""
     plan = resolve_plan(session, plan_code, field="plan")
-    check_year(year)
+    require_plan_year(plan, check_year(year))
     rules = [qcore.QuotaRule(selector={k: v for k, v in q.selector.items() if v is not None},
                              min_models=q.min_models)
              for q in session.execute(select(Quota).where(Quota.plan_id == plan.id)).scalars()]

@@ -11,7 +11,8 @@ from sqlalchemy.orm import Session, aliased
 
 from danvan_workflow.core.calendar import WorkingCalendar
 from danvan_workflow.core.deadline_status import DeadlineState
-from danvan_workflow.core.vietnamese import days_left_text, format_date_long
+from danvan_workflow.core.validity import PlanValidity
+from danvan_workflow.core.vietnamese import days_left_text, format_date_long, nfc
 from danvan_workflow.db.models import Deadline, Obligation, Plan, Submission, Unit
 from danvan_workflow.errors import UserError
 
@@ -65,6 +66,21 @@ def resolve_plan(session: Session, code: str, field: str = "plan") -> Plan:
         known = ", ".join(session.execute(select(Plan.code).order_by(Plan.code)).scalars())
         raise UserError(f"không có kế hoạch số '{code}' (có: {known})", field=field)
     return plan
+
+
+def plan_validity(plan: Plan) -> PlanValidity:
+    """When the plan is in force (core/validity.py)."""
+    return PlanValidity.of(year=plan.year, issued_on=plan.issued_on, valid_from=plan.valid_from,
+                           valid_until=plan.valid_until, recurs=plan.recurs)
+
+
+def require_plan_year(plan: Plan, year: int, field: str = "year") -> int:
+    """Refuse a year the plan does not cover: its quotas, targets and scores are not for it."""
+    v = plan_validity(plan)
+    if not v.covers_year(year):
+        raise UserError(nfc(f"kế hoạch {plan.code} áp dụng {v.years_text()}; năm {year} không "
+                            f"thuộc thời gian áp dụng của kế hoạch này"), field=field)
+    return year
 
 
 def list_deadlines(

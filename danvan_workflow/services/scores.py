@@ -28,7 +28,7 @@ from danvan_workflow.db.models import (
 from danvan_workflow.errors import UserError
 from danvan_workflow.services import audit
 from danvan_workflow.services.calendar import calendar_for
-from danvan_workflow.services.queries import resolve_plan, resolve_unit
+from danvan_workflow.services.queries import require_plan_year, resolve_plan, resolve_unit
 from danvan_workflow.services.targets import check_year, select_units, unit_infos
 from danvan_workflow.settings import get_settings
 from danvan_workflow.timeutil import now
@@ -74,6 +74,7 @@ class AggregateResult:
     scored: list[RankLine] = field(default_factory=list)
     not_scored: list[tuple[str, str]] = field(default_factory=list)  # (code, name)
     unexpected: list[str] = field(default_factory=list)
+    assumed: list[str] = field(default_factory=list)  # members inferred, not named by the plan
 
 
 def _criterion(session: Session, plan: Plan, code: str) -> ScoreCriterion:
@@ -101,7 +102,7 @@ def record_score(
     """Record a unit's points on one criterion (checked against the criterion's maximum)."""
     plan = resolve_plan(session, plan_code, field="plan")
     unit = resolve_unit(session, unit_code, field="unit")
-    check_year(year)
+    require_plan_year(plan, check_year(year))
     crit = _criterion(session, plan, criterion_code)
     score = core.validate_score(_as_core(crit), _decimal(points, "points"),
                                 _decimal(bonus, "bonus"))
@@ -154,7 +155,7 @@ def _names(session: Session) -> dict[str, str]:
 def rank(session: Session, plan_code: str, year: int) -> list[RankLine]:
     """Every unit scored in `year` on the plan's scorecard: total, class, rank ("1224")."""
     plan = resolve_plan(session, plan_code, field="plan")
-    check_year(year)
+    require_plan_year(plan, check_year(year))
     scores = _scores_by_unit(session, plan, year)
     thresholds = _thresholds(session, plan)
     totals = {u: core.total(s) for u, s in scores.items()}
@@ -179,14 +180,18 @@ def body_due_on(session: Session, due_rule: dict[str, object] | None, year: int)
 def aggregate(session: Session, plan_code: str, year: int, scorer_code: str) -> AggregateResult:
     """One scoring body's units: ranked totals, and the units not scored yet."""
     plan = resolve_plan(session, plan_code, field="plan")
-    check_year(year)
+    require_plan_year(plan, check_year(year))
     scorer = resolve_unit(session, scorer_code, field="scorer")
     body = session.execute(select(ScoringBody).where(
         ScoringBody.plan_id == plan.id, ScoringBody.scorer_id == scorer.id)).scalar_one_or_none()
     if body is None:
         raise UserError(nfc(f"đơn vị '{scorer.code}' không phải cơ quan chấm điểm của kế hoạch "
                             f"'{plan.code}'"), field="scorer")
-    assigned = [u.code for u in select_units(unit_infos(session), body.scored)]
+    # a scoring body never scores itself, whatever its selectors match
+    assigned = [u.code for u in select_units(unit_infos(session), body.scored)
+                if u.code != scorer.code]
+    assumed = set(session.execute(select(Unit.code).where(
+        Unit.code.in_(assigned), Unit.assumed.is_(True))).scalars())
     scores = _scores_by_unit(session, plan, year)
     thresholds = _thresholds(session, plan)
     agg = core.aggregate(scorer.code, assigned, scores, thresholds or None)
@@ -195,4 +200,5 @@ def aggregate(session: Session, plan_code: str, year: int, scorer_code: str) -> 
         plan.code, year, scorer.code, scorer.name, body_due_on(session, body.due_rule, year),
         [RankLine(r.rank, r.unit, names.get(r.unit, r.unit), r.total, agg.classes.get(r.unit))
          for r in agg.scored],
-        [(c, names.get(c, c)) for c in agg.not_scored], list(agg.unexpected))
+        [(c, names.get(c, c)) for c in agg.not_scored], list(agg.unexpected),
+        sorted(assumed))

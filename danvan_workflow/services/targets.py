@@ -22,7 +22,7 @@ from danvan_workflow.core.vietnamese import nfc
 from danvan_workflow.db.models import Target, Unit, UnitFact
 from danvan_workflow.errors import UserError
 from danvan_workflow.services import audit
-from danvan_workflow.services.queries import resolve_plan, resolve_unit
+from danvan_workflow.services.queries import require_plan_year, resolve_plan, resolve_unit
 from danvan_workflow.timeutil import now
 
 FACT_RE = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
@@ -135,7 +135,7 @@ class TargetReport:
 def target_status(session: Session, plan_code: str, year: int) -> TargetReport:
     """Per target of the plan: share of the population with the fact in `year`."""
     plan = resolve_plan(session, plan_code, field="plan")
-    check_year(year)
+    require_plan_year(plan, check_year(year))
     units = unit_infos(session)
     targets = session.execute(select(Target).where(Target.plan_id == plan.id)
                               .order_by(Target.code)).scalars().all()

@@ -251,9 +251,9 @@ def test_escalation_tells_recipient_focal_point_and_reporter_leader(loaded: Engi
 
 
 def test_digest_gathers_a_persons_items_into_one_message(loaded: Engine) -> None:
-    due = half_year_due_2027(loaded)
-    with Session(loaded) as s:
-        day = calendar_for(s).add_working_days(due, -10)
+    # on the day the 6-month report is due, the quarter II window (due on its last working
+    # day, 10 working days later) has its first reminder: one person, two items
+    day = half_year_due_2027(loaded)
     sweep(loaded, day)
     with Session(loaded) as s:
         per_message = s.execute(

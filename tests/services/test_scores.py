@@ -56,14 +56,15 @@ def test_record_rank_aggregate(db: str) -> None:
     ]
     with session_scope() as s:
         agg = scores.aggregate(s, PLAN, 2026, "TX.PNV")
-    # scored: state agencies under TX.UBND (TX.PNV, TX.PTC); TX.VP.HC is an office
-    assert [r.unit_code for r in agg.scored] == ["TX.PTC", "TX.PNV"]
+    # scored: state agencies under TX.UBND but the scorer itself (TX.PTC); TX.VP.HC is an
+    # office; TX.PNV's own points are not part of its aggregation
+    assert [r.unit_code for r in agg.scored] == ["TX.PTC"]
     assert agg.not_scored == []
-    assert agg.unexpected == ["TX.VP.HC"]
+    assert agg.unexpected == ["TX.PNV", "TX.VP.HC"]
     assert agg.due_on == dt.date(2026, 11, 19)  # "trước ngày 20/11"
-    with session_scope() as s:
-        agg2027 = scores.aggregate(s, PLAN, 2027, "TX.PNV")
-    assert [c for c, _ in agg2027.not_scored] == ["TX.PNV", "TX.PTC"]
+    # the plan is for 2026: another year is refused in words, not answered with an empty list
+    with session_scope() as s, pytest.raises(UserError, match="năm 2027 không thuộc"):
+        scores.aggregate(s, PLAN, 2027, "TX.PNV")
 
 
 @pytest.mark.parametrize(("kwargs", "field"), [
@@ -108,6 +109,6 @@ def test_cli_scores(db: str) -> None:
     assert res.exit_code == 0, res.output
     res = runner.invoke(app, ["scores", "aggregate", "--plan", PLAN, "--year", "2026",
                               "--scorer", "TX.PNV"])
-    assert res.exit_code == 0 and "19/11/2026" in res.output and "TX.PNV" in res.output
+    assert res.exit_code == 0 and "19/11/2026" in res.output and "TX.PTC" in res.output
     res = runner.invoke(app, ["scores", "rank", "--plan", PLAN, "--year", "2026"])
     assert res.exit_code == 0 and "TX.PTC" in res.output
