@@ -2,7 +2,8 @@
 
 Every function takes a `Session` and returns plain rows (list of dicts with
 Vietnamese column names) or markdown text; the flows publish them as artifacts.
-Artifact keys are lowercase-dash (Prefect's rule).
+Artifact keys are lowercase-dash (Prefect's rule). Archived plans and units (gone
+from config/) are left out: their history stays in the database and in exports.
 """
 
 from __future__ import annotations
@@ -14,11 +15,13 @@ from typing import Any
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
+from danvan_workflow.core.vietnamese import format_percent
 from danvan_workflow.db import models as m
-from danvan_workflow.services.calendar import calendar_for
+from danvan_workflow.services.archive import archived_codes
+from danvan_workflow.services.calendar import calendar_for, unconfirmed_note
 from danvan_workflow.services.cycles import CycleLine
 from danvan_workflow.services.outbox import STATUS_LABELS as OUTBOX_LABELS
-from danvan_workflow.services.queries import STATUS_LABELS, list_deadlines
+from danvan_workflow.services.queries import STATUS_LABELS, DeadlineView, list_deadlines
 from danvan_workflow.timeutil import now
 
 MAX_ROWS = 500
@@ -43,45 +46,56 @@ class Table:
     description: str
     rows: list[dict[str, Any]] = field(default_factory=list)
     total: int = 0
+    # a line under the table (e.g. the dates are in a year whose calendar is unconfirmed)
+    footer: str | None = None
 
     def describe(self) -> str:
         cut = f" (hiện {len(self.rows)}/{self.total} dòng)" if self.total > len(self.rows) else ""
-        return self.description + cut
+        return self.description + cut + (f"\n\n{self.footer}" if self.footer else "")
 
 
 def _d(day: dt.date | None) -> str:
     return day.strftime("%d/%m/%Y") if day else "Thường xuyên"
 
 
+def _current(session: Session, items: list[DeadlineView]) -> list[DeadlineView]:
+    """Without the deadlines of archived plans and units."""
+    plans, units = archived_codes(session)
+    return [d for d in items if d.plan_code not in plans and d.reporter_code not in units]
+
+
 def upcoming(session: Session, day: dt.date, days: int = 14) -> Table:
     """Open deadlines due in the next `days` days, by unit."""
     cal = calendar_for(session)
-    items = [d for d in list_deadlines(session, start=day, end=day + dt.timedelta(days=days),
-                                       include_continuous=False) if d.status in OPEN]
+    items = [d for d in _current(session, list_deadlines(
+        session, start=day, end=day + dt.timedelta(days=days), include_continuous=False))
+        if d.status in OPEN]
     items.sort(key=lambda d: (d.reporter_code, d.due_on or day))
     rows = [{"Đơn vị": f"{d.reporter_name} ({d.reporter_code})", "Hạn": _d(d.due_on),
              "Còn lại": d.left_text(day, cal), "Nội dung": d.title, "Kỳ": d.period_label,
              "Nơi nhận": d.recipient_code, "Kế hoạch": d.plan_code} for d in items[:MAX_ROWS]]
     return Table(KEYS["upcoming"], f"Hạn báo cáo {days} ngày tới (từ {_d(day)}), theo đơn vị",
-                 rows, len(items))
+                 rows, len(items),
+                 unconfirmed_note(cal, (d.due_on for d in items[:MAX_ROWS]), day))
 
 
 def overdue(session: Session, day: dt.date) -> Table:
     cal = calendar_for(session)
-    items = [d for d in list_deadlines(session, end=day - dt.timedelta(days=1),
-                                       include_continuous=False)
-             if d.status in OPEN and d.due_on is not None]
+    items = [d for d in _current(session, list_deadlines(
+        session, end=day - dt.timedelta(days=1), include_continuous=False))
+        if d.status in OPEN and d.due_on is not None]
     rows = [{"Đơn vị": f"{d.reporter_name} ({d.reporter_code})", "Hạn": _d(d.due_on),
              "Quá hạn": d.left_text(day, cal), "Nội dung": d.title, "Kỳ": d.period_label,
              "Nơi nhận": d.recipient_code, "Kế hoạch": d.plan_code} for d in items[:MAX_ROWS]]
-    return Table(KEYS["overdue"], f"Báo cáo quá hạn chưa nộp (đến {_d(day)})", rows, len(items))
+    return Table(KEYS["overdue"], f"Báo cáo quá hạn chưa nộp (đến {_d(day)})", rows, len(items),
+                 unconfirmed_note(cal, (d.due_on for d in items[:MAX_ROWS]), day))
 
 
 def _rate_rows(rows: list[tuple[Any, ...]], label: str) -> list[dict[str, Any]]:
     out = []
     for code, name, on_time, late, open_due, total in rows:
         done = int(on_time or 0) + int(late or 0)
-        rate = f"{100 * int(on_time or 0) / done:.1f}%" if done else "—"
+        rate = format_percent(100 * int(on_time or 0) / done) if done else "—"
         out.append({label: f"{name} ({code})", "Đúng hạn": int(on_time or 0),
                     "Trễ hạn": int(late or 0), "Quá hạn chưa nộp": int(open_due or 0),
                     "Tổng số hạn": int(total), "Tỷ lệ đúng hạn": rate})
@@ -102,7 +116,8 @@ def rates_by_unit(session: Session, day: dt.date) -> Table:
     D, U = m.Deadline, m.Unit
     rows = session.execute(
         select(U.code, U.name, *_rate_columns(day)).join(D, D.unit_id == U.id)
-        .where(D.due_on <= day).group_by(U.code, U.name).order_by(U.code)).tuples().all()
+        .where(D.due_on <= day, U.archived_at.is_(None)).group_by(U.code, U.name)
+        .order_by(U.code)).tuples().all()
     return Table(KEYS["rate_unit"], "Tỷ lệ nộp báo cáo đúng hạn theo đơn vị (các hạn đã đến)",
                  _rate_rows(list(rows), "Đơn vị")[:MAX_ROWS], len(rows))
 
@@ -111,7 +126,7 @@ def rates_by_plan(session: Session, day: dt.date) -> Table:
     D, O, P = m.Deadline, m.Obligation, m.Plan
     rows = session.execute(
         select(P.code, P.title, *_rate_columns(day)).join(O, O.plan_id == P.id)
-        .join(D, D.obligation_id == O.id).where(D.due_on <= day)
+        .join(D, D.obligation_id == O.id).where(D.due_on <= day, P.archived_at.is_(None))
         .group_by(P.code, P.title).order_by(P.code)).tuples().all()
     return Table(KEYS["rate_plan"], "Tỷ lệ nộp báo cáo đúng hạn theo kế hoạch (các hạn đã đến)",
                  _rate_rows(list(rows), "Kế hoạch"), len(rows))
@@ -122,7 +137,8 @@ def quotas(session: Session, year: int) -> Table:
     from danvan_workflow.services.models_dvk import quota_report
 
     plans = session.execute(select(m.Plan.code).join(m.Quota, m.Quota.plan_id == m.Plan.id)
-                            .where(m.Plan.year == year).distinct().order_by(m.Plan.code)
+                            .where(m.Plan.year == year, m.Plan.archived_at.is_(None))
+                            .distinct().order_by(m.Plan.code)
                             ).scalars().all()
     rows = []
     for code in plans:
@@ -161,7 +177,8 @@ def cycle_rows(cycles: list[CycleLine]) -> list[dict[str, Any]]:
     return [{"Kế hoạch": c.plan_code, "Nội dung": c.title, "Kỳ": c.period_label,
              "Hạn": _d(c.due_on), "Nơi nhận": c.recipient_name, "Số đơn vị": len(c.units),
              "Đã nộp": len(c.submitted), "Đúng hạn": c.on_time,
-             "Tỷ lệ đúng hạn": f"{c.on_time_rate:.1f}%" if c.on_time_rate is not None else "—",
+             "Tỷ lệ đúng hạn": format_percent(c.on_time_rate) if c.on_time_rate is not None
+             else "—",
              "Chưa nộp": ", ".join(u[1] for u in c.missing)} for c in cycles]
 
 

@@ -23,7 +23,9 @@ class EngineSettings(BaseModel):
 
     horizon_years: int = Field(1, ge=0, le=5)
     due_time: dt.time = dt.time(23, 59)
-    by_shift: Literal["previous", "next"] = "previous"
+    # How an every_n_months due date (a period counted in months) leaves a day off
+    # when its rule sets no `shift`: the next working day (Bộ luật Dân sự 2015, Điều 148).
+    by_shift: Literal["previous", "next"] = "next"
     default_offset_working_days: int = Field(2, ge=0, le=60)
     lease_seconds: int = Field(300, ge=10)
     dispatch_batch: int = Field(500, ge=1)

@@ -78,7 +78,8 @@ def summary_markdown(day: dt.date, working: bool, planned: SweepResult | None,
         lines += [f"- Ngày làm việc được xử lý: {days}",
                   f"- Nhắc hạn đã lập: **{planned.planned}**, gộp thành {planned.messages} "
                   f"thông báo",
-                  f"- Báo cáo cấp trên (quá hạn): **{planned.escalations}**"]
+                  f"- Đôn đốc chậm nộp (gửi lãnh đạo đơn vị và nơi nhận): "
+                  f"**{planned.escalations}**"]
     lines += [f"- Đã gửi: **{sent.sent}**",
               f"- Không gửi được: **{sent.dead}**, chờ gửi lại: {sent.retry}, "
               f"chưa cấu hình kênh: {sent.unconfigured}, hủy: {sent.cancelled}"]

@@ -110,7 +110,7 @@ def inspection_round_status(round_code: str | None = None, run_date: dt.date | N
                                                for ch in st.code.lower())
         create_table_artifact(rows or [{"Thông tin": "Chưa có lượt kiểm tra"}], key=key,
                               description=f"{st.title}: {len(st.done)}/{len(st.visits)} lượt có "
-                                          f"kết quả; hạn báo cáo {st.days_left_text}")
+                                          f"kết quả; hạn báo cáo: {st.days_left_text}")
         out.append({"code": st.code, "done": len(st.done), "missing": len(st.missing),
                     "reminded": reminded})
     if not out:

@@ -16,10 +16,11 @@ from prefect import flow
 from prefect.artifacts import create_table_artifact
 from pydantic import BaseModel, ConfigDict, Field
 
-from danvan_workflow.core.lifecycle import Batch, ModelField
+from danvan_workflow.core.lifecycle import Batch, ModelField, State
+from danvan_workflow.core.vietnamese import format_percent
 from danvan_workflow.db.session import session_scope
 from danvan_workflow.services import models_dvk, notify, reports, scores, status
-from danvan_workflow.services.inspections import record_result
+from danvan_workflow.services.inspections import RESULTS, record_result
 from danvan_workflow.services.outbox import dispatch
 from danvan_workflow.timeutil import today
 from flows._common import changed, coerce, refuse_user_errors
@@ -136,7 +137,7 @@ def record_submission(data: SubmissionInput) -> dict[str, Any]:
                            obligation_code=d.obligation, unit_code=d.unit, period_key=d.period,
                            received_on=d.received_on, document_number=d.document_number,
                            recorded_by=d.operator)
-    changed("Đã ghi nhận báo cáo", [r.message, f"Hạn số {r.deadline_id}: {r.status}"])
+    changed("Đã ghi nhận báo cáo", [r.message, f"Hạn số {r.deadline_id}: {r.status_label}"])
     return {"deadline_id": r.deadline_id, "status": r.status, "on_time": r.on_time}
 
 
@@ -157,7 +158,7 @@ def change_deadline(data: DeadlineChangeInput) -> dict[str, Any]:
     due = r.due_on.strftime("%d/%m/%Y") if r.due_on else "—"
     changed("Đã gia hạn" if d.action == "gia_han" else "Đã miễn báo cáo", [
         f"Hạn số {r.deadline_id} của {r.unit_code} ({r.period_label})",
-        f"Trạng thái: {r.before_status} → {r.status}; hạn: {due}", f"Lý do: {r.reason}"])
+        f"Trạng thái: {r.status_text}; hạn: {due}", f"Lý do: {r.reason}"])
     return {"deadline_id": r.deadline_id, "status": r.status}
 
 
@@ -215,7 +216,7 @@ def record_inspection_result(data: InspectionResultInput) -> dict[str, Any]:
         r = record_result(s, round_code=d.round_code, unit_code=d.unit, model_id=d.model_id,
                           result=d.result, findings=d.findings, visit_on=d.visit_on,
                           actor=d.operator)
-    prev = f" (trước: {r.previous})" if r.previous else ""
+    prev = f" (trước: {RESULTS.get(r.previous, r.previous)})" if r.previous else ""
     changed("Đã ghi kết quả kiểm tra", [f"Đợt {r.round_code}, {r.unit_code}: "
                                         f"{r.result_label}{prev}"])
     return {"visit_id": r.visit_id, "result": r.result}
@@ -264,14 +265,15 @@ def unit_status(data: UnitInput) -> dict[str, Any]:
              "Kế hoạch": x.plan_code}
             for kind, items in (("Quá hạn", st.overdue), ("Sắp đến hạn", st.upcoming))
             for x in items]
-    rate = f"{st.on_time_rate}%" if st.on_time_rate is not None else "—"
+    rate = format_percent(st.on_time_rate) if st.on_time_rate is not None else "—"
     create_table_artifact(rows or [{"Thông tin": "Không có hạn quá hạn hay sắp đến"}],
                           key="danvan-tinh-hinh-don-vi",
                           description=f"{st.name} ({st.code}) ngày {day:%d/%m/%Y}")
     changed(f"Tình hình {st.name}", [
         f"Quá hạn: {len(st.overdue)}; sắp đến hạn (14 ngày): {len(st.upcoming)}",
         f"Đã nộp: {st.submitted_count}; tỷ lệ đúng hạn: {rate}",
-        "Mô hình năm nay: " + (", ".join(f"{k}: {v}" for k, v in st.models.items()) or "không"),
+        "Mô hình năm nay: " + (", ".join(f"{State(k).label}: {v}" for k, v in st.models.items())
+                               or "không"),
         "Thiếu chỉ tiêu mô hình: " + (", ".join(f"thiếu {q.short_by} (chỉ tiêu {q.required})"
                                                for q in st.quota_short) or "không")])
     return {"unit": st.code, "overdue": len(st.overdue), "upcoming": len(st.upcoming)}

@@ -10,7 +10,7 @@ import typer
 from rich.table import Table
 
 from danvan_workflow.cli.app import console, parse_date, user_errors
-from danvan_workflow.core.vietnamese import format_date
+from danvan_workflow.core.vietnamese import format_date, format_percent
 from danvan_workflow.db.session import session_scope
 from danvan_workflow.errors import UserError
 from danvan_workflow.settings import get_settings
@@ -219,7 +219,8 @@ def reports_waive(
 
     with session_scope() as s:
         res = waive(s, deadline, reason, _actor(actor))
-    console.print(f"Đã miễn nộp: {res.unit_code} – {res.period_label}.", highlight=False)
+    console.print(f"Đã miễn nộp: {res.unit_code} – {res.period_label}. Trạng thái: "
+                  f"{res.status_text}.", highlight=False)
 
 
 @reports_app.command("extend")
@@ -237,7 +238,8 @@ def reports_extend(
     with session_scope() as s:
         res = extend(s, deadline, day, reason, _actor(actor))
     console.print(f"Đã gia hạn: {res.unit_code} – {res.period_label}: hạn mới {_d(res.due_on)} "
-                  f"(hạn gốc {_d(res.original_due_on)}).", highlight=False)
+                  f"(hạn gốc {_d(res.original_due_on)}). Trạng thái: {res.status_text}.",
+                  highlight=False)
 
 
 @reports_app.command("request")
@@ -467,7 +469,7 @@ def status_cmd(
     labels = {s.value: s.label for s in DeadlineState}
     counts = ", ".join(f"{labels.get(k, k)}: {v}" for k, v in sorted(st.counts.items()))
     console.print(f"Hạn báo cáo – {counts or 'chưa có'}", highlight=False)
-    rate = f"{st.on_time_rate}%" if st.on_time_rate is not None else "—"
+    rate = format_percent(st.on_time_rate) if st.on_time_rate is not None else "—"
     console.print(f"Tỷ lệ nộp đúng hạn: {rate}", highlight=False)
     for title, items in (("Quá hạn", st.overdue), ("Sắp đến hạn (14 ngày)", st.upcoming)):
         table = Table(title=f"{title}: {len(items)}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import sys
 from pathlib import Path
@@ -42,11 +43,21 @@ def _config_dir(path: Path | None) -> Path:
 @user_errors
 def db_upgrade() -> None:
     """Nâng cấp lược đồ cơ sở dữ liệu lên phiên bản mới nhất."""
-    from danvan_workflow.db.migrate import current_revision, upgrade
+    from danvan_workflow.db.migrate import current_revision, head_revision, upgrade
 
     url = get_settings().db_url
+    before = current_revision(get_engine())
+    if before is not None and before == head_revision():
+        console.print(f"Cơ sở dữ liệu đã ở phiên bản mới nhất ({before}), không cần nâng cấp.",
+                      highlight=False)
+        return
     upgrade(url)
-    console.print(f"Cơ sở dữ liệu đã ở phiên bản [bold]{current_revision(get_engine())}[/].")
+    after = current_revision(get_engine())
+    if before is None:
+        console.print(f"Đã khởi tạo cơ sở dữ liệu ở phiên bản {after} (mới nhất).", highlight=False)
+    else:
+        console.print(f"Đã nâng cấp cơ sở dữ liệu từ phiên bản {before} lên phiên bản {after} "
+                      "(mới nhất).", highlight=False)
 
 
 @config_app.command("check")
@@ -81,12 +92,12 @@ def config_load(path: Annotated[Path | None, typer.Argument(help="Thư mục c�
         console.print("Cấu hình không thay đổi: không ghi gì.")
         return
     table = Table(title="Thay đổi cấu hình")
-    for col in ("Mục", "Thêm", "Sửa", "Xóa"):
+    for col in ("Mục", "Thêm", "Sửa", "Xóa", "Lưu trữ", "Khôi phục"):
         table.add_column(col)
     for name, ch in res.report.tables.items():
         if ch.any:
             table.add_row(LABELS.get(name, name), str(len(ch.added)), str(len(ch.changed)),
-                          str(len(ch.removed)))
+                          str(len(ch.removed)), str(len(ch.archived)), str(len(ch.restored)))
     console.print(table)
     for name, ch in res.report.tables.items():
         for verb, items in (("+", ch.added), ("~", ch.changed), ("-", ch.removed)):
@@ -94,23 +105,39 @@ def config_load(path: Annotated[Path | None, typer.Argument(help="Thư mục c�
                 console.print(f"  {verb} {LABELS.get(name, name)}: {item}", highlight=False)
             if len(items) > 15:
                 console.print(f"  {verb} … và {len(items) - 15} mục khác", highlight=False)
+    for note in res.report.notes:
+        console.print(note, highlight=False, soft_wrap=True)
+    if any(ch.archived for ch in res.report.tables.values()):
+        console.print("Mục lưu trữ (không còn trong config/) vẫn giữ nguyên hạn, báo cáo đã nộp "
+                      "và thông báo; không nhắc hạn, không tạo hạn mới. Đưa tệp trở lại để khôi "
+                      "phục; xóa hẳn: danvan plans delete / danvan units delete.",
+                      highlight=False, soft_wrap=True)
     if res.materialised:
         m = res.materialised
         console.print(f"Hạn báo cáo: thêm {m.inserted}, dời {m.moved}, hủy {m.cancelled}.")
 
 
+AllOption = Annotated[bool, typer.Option("--all", help="Kể cả mục đã lưu trữ")]
+
+
+def _archived_mark(at: dt.datetime | None) -> str:
+    return f" (đã lưu trữ {at:%d/%m/%Y})" if at else ""
+
+
 @units_app.command("list")
 @user_errors
-def units_list() -> None:
+def units_list(show_all: AllOption = False) -> None:
     """Danh sách đơn vị."""
     with session_scope() as s:
         parent = {u.id: u.code for u in s.execute(select(Unit)).scalars()}
         table = Table(title="Đơn vị")
         for col in ("Mã", "Tên", "Loại", "Cấp", "Cấp trên"):
             table.add_column(col)
-        rows = s.execute(select(Unit).order_by(Unit.code)).scalars().all()
+        q = select(Unit).order_by(Unit.code)
+        rows = s.execute(q if show_all else q.where(Unit.archived_at.is_(None))).scalars().all()
         for u in rows:
-            table.add_row(u.code, u.name + (" (giả định)" if u.assumed else ""), u.kind, u.level,
+            table.add_row(u.code, u.name + (" (giả định)" if u.assumed else "")
+                          + _archived_mark(u.archived_at), u.kind, u.level,
                           parent.get(u.parent_id or -1, ""))
         console.print(table)
         console.print(f"Tổng: {len(rows)} đơn vị.")
@@ -118,7 +145,7 @@ def units_list() -> None:
 
 @plans_app.command("list")
 @user_errors
-def plans_list() -> None:
+def plans_list(show_all: AllOption = False) -> None:
     """Danh sách kế hoạch."""
     with session_scope() as s:
         tasks = dict(s.execute(select(PlanTask.plan_id, func.count()).group_by(PlanTask.plan_id))
@@ -128,10 +155,12 @@ def plans_list() -> None:
         table = Table(title="Kế hoạch")
         for col in ("Số", "Tên", "Cơ quan ban hành", "Ngày", "Năm", "Nhiệm vụ", "Nghĩa vụ BC"):
             table.add_column(col)
-        rows = s.execute(select(Plan, Unit.name).join(Unit, Unit.id == Plan.issuer_id)
-                         .order_by(Plan.year, Plan.code)).all()
+        q = select(Plan, Unit.name).join(Unit, Unit.id == Plan.issuer_id)
+        if not show_all:
+            q = q.where(Plan.archived_at.is_(None))
+        rows = s.execute(q.order_by(Plan.year, Plan.code)).all()
         for p, issuer in rows:
-            table.add_row(p.code, p.title, issuer,
+            table.add_row(p.code, p.title + _archived_mark(p.archived_at), issuer,
                           p.issued_on.strftime("%d/%m/%Y") if p.issued_on else "—", str(p.year),
                           str(tasks.get(p.id, 0)), str(obs.get(p.id, 0)))
         console.print(table)
@@ -141,30 +170,26 @@ def plans_list() -> None:
 @rules_app.command("explain")
 @user_errors
 def rules_explain(phrase: Annotated[str, typer.Argument(help='Ví dụ: "trước ngày 20/11 hằng năm"')],
-                  count: int = 5) -> None:
-    """Giải thích một cụm từ về thời hạn và 5 hạn kế tiếp."""
-    import datetime as dt
+                  count: Annotated[int, typer.Option(help="Số hạn kế tiếp cần xem")] = 5,
+                  ) -> None:
+    """Giải thích một cụm từ về thời hạn, hạn gần nhất đã qua và các hạn kế tiếp."""
+    from rich.markup import escape
 
-    from danvan_workflow.core.occurrences import explain_rule, occurrences
+    from danvan_workflow.core.occurrences import explain_schedule
     from danvan_workflow.core.phrases import parse_phrase
-    from danvan_workflow.core.vietnamese import format_date_long
     from danvan_workflow.services.calendar import calendar_for
 
+    if count < 1:
+        raise UserError("số hạn cần xem phải từ 1 trở lên", field="--count")
     rules = parse_phrase(phrase)
     with session_scope() as s:
         cal = calendar_for(s)
-    start = today()
+    by_shift = get_settings().engine.by_shift
     for rule in rules:
         shape = json.dumps(rule.model_dump(mode="json", exclude_none=True), ensure_ascii=False)
-        console.print(f"[bold]Quy tắc:[/] {shape}", highlight=False)
-        console.print(f"  {explain_rule(rule)}", highlight=False)
-        found = occurrences(rule, cal, start, dt.date(start.year + 10, 12, 31))[:count]
-        if not found:
-            console.print("  (không có hạn cụ thể)")
-        for occ in found:
-            day = occ.due or occ.window_start
-            label = format_date_long(day) if day else "—"
-            console.print(f"  • {label} — {occ.period_label}", highlight=False)
+        console.print(f"[bold]Quy tắc:[/] {escape(shape)}", highlight=False, soft_wrap=True)
+        for line in explain_schedule(rule, cal, today(), count=count, by_shift=by_shift):
+            console.print(f"  {line}", highlight=False, markup=False, soft_wrap=True)
 
 
 @deadlines_app.command("list")
@@ -180,7 +205,7 @@ def deadlines_list(
 ) -> None:
     """Liệt kê hạn báo cáo."""
     from danvan_workflow.core.vietnamese import weekday_name
-    from danvan_workflow.services.calendar import calendar_for
+    from danvan_workflow.services.calendar import calendar_for, may_move, unconfirmed_note
     from danvan_workflow.services.queries import STATUS_LABELS, list_deadlines
 
     if fmt not in ("table", "json", "ics"):
@@ -203,17 +228,24 @@ def deadlines_list(
         _emit(to_ics(items), output)
         return
     table = Table(title="Hạn báo cáo")
-    for col in ("Hạn", "Thứ", "Còn/Quá", "Trạng thái", "Đơn vị báo cáo", "Nội dung", "Kỳ",
-                "Kế hoạch"):
+    for col in ("Số", "Hạn", "Thứ", "Còn/Quá", "Trạng thái", "Đơn vị báo cáo", "Nội dung",
+                "Kỳ", "Kế hoạch"):
         table.add_column(col)
     t = today()
     for d in items:
-        table.add_row(d.due_on.strftime("%d/%m/%Y") if d.due_on else "Thường xuyên",
+        span = d.span_text()
+        due = d.due_on.strftime("%d/%m/%Y") if d.due_on else "Thường xuyên"
+        if may_move(cal, d.due_on, t):
+            due += "*"  # explained under the table
+        table.add_row(str(d.id), due,
                       weekday_name(d.due_on) if d.due_on else "", d.left_text(t, cal),
                       STATUS_LABELS.get(d.status, d.status), d.reporter_code, d.title,
-                      d.period_label, d.plan_code)
+                      f"{d.period_label} ({span})" if span else d.period_label, d.plan_code)
     console.print(table)
     console.print(f"Tổng: {len(items)} hạn.")
+    note = unconfirmed_note(cal, (d.due_on for d in items), t)
+    if note:
+        console.print(f"(*) {note}", highlight=False, markup=False)
 
 
 def _emit(data: bytes, output: Path | None) -> None:
@@ -228,10 +260,11 @@ def _emit(data: bytes, output: Path | None) -> None:
 
 def _register_sub_apps() -> None:
     """Sub-commands that live in their own modules (domain actions, notify, engine)."""
-    from danvan_workflow.cli import domain, engine, notify
+    from danvan_workflow.cli import archive, backup, calendar, domain, engine, notify, zalo
 
-    for mod in (domain, notify, engine):
+    for mod in (domain, notify, engine, calendar, backup, zalo):
         mod.register(app)
+    archive.register(plans=plans_app, units=units_app, deadlines=deadlines_app)
 
 
 _register_sub_apps()

@@ -13,6 +13,7 @@ from danvan_workflow.db import models as m
 from danvan_workflow.db.session import session_scope
 from danvan_workflow.errors import UserError
 from danvan_workflow.services.outbox import STATUS_LABELS
+from danvan_workflow.services.rendering import MESSAGE_KINDS, channel_label
 from danvan_workflow.settings import get_settings
 from danvan_workflow.timeutil import today
 
@@ -74,7 +75,8 @@ def outbox_list(
                     "Lỗi cuối"):
             table.add_column(col)
         for msg, name in s.execute(q.limit(limit)).all():
-            table.add_row(str(msg.id), msg.kind, name or "", msg.channel_code,
+            table.add_row(str(msg.id), MESSAGE_KINDS.get(msg.kind, msg.kind), name or "",
+                          channel_label(msg.channel_code),
                           STATUS_LABELS.get(msg.status, msg.status), str(msg.attempts),
                           msg.subject or "", (msg.last_error or "")[:60])
         console.print(table)
@@ -90,10 +92,12 @@ def outbox_show(message_id: int) -> None:
         msg = s.get(m.OutboxMessage, message_id)
         if msg is None:
             raise UserError(f"không có thông báo số {message_id}", field="message_id")
-        console.print(f"[bold]Thông báo {msg.id}[/] ({msg.kind}) — kênh {msg.channel_code} — "
+        console.print(f"[bold]Thông báo {msg.id}[/] ({MESSAGE_KINDS.get(msg.kind, msg.kind)}) "
+                      f"— kênh {channel_label(msg.channel_code)} — "
                       f"{STATUS_LABELS.get(msg.status, msg.status)}", highlight=False)
         console.print(f"Khóa chống trùng: {msg.idempotency_key}", highlight=False)
-        console.print(f"Tiêu đề: {msg.subject or ''}", highlight=False)
+        if msg.subject:  # chat channels (Zalo) have none
+            console.print(f"Tiêu đề: {msg.subject}", highlight=False)
         preview = _preview(s, msg)
         if preview:
             console.print("[bold]Nội dung:[/]", highlight=False)
@@ -103,7 +107,8 @@ def outbox_show(message_id: int) -> None:
             t.add_column(col)
         for a in s.execute(select(m.DeliveryAttempt).where(m.DeliveryAttempt.message_id == msg.id)
                            .order_by(m.DeliveryAttempt.id)).scalars():
-            t.add_row(a.at.strftime("%d/%m/%Y %H:%M:%S"), a.worker, a.result,
+            t.add_row(a.at.strftime("%d/%m/%Y %H:%M:%S"), a.worker,
+                      STATUS_LABELS.get(a.result, a.result),
                       a.provider_reply or "", a.error or "")
         console.print(t)
 
@@ -118,13 +123,18 @@ def _preview(session: object, msg: m.OutboxMessage) -> str | None:
     assert isinstance(session, Session)
     if msg.kind != "reminder":
         return msg.body
-    items = load_items(session, [msg.id], calendar_for(session), today()).get(msg.id)
+    # worded for the day it was (or will be) sent, as the recipient reads it
+    if msg.sent_at is not None:
+        day = msg.sent_at.date()
+    else:
+        day = max(today(), msg.next_attempt_at.date(), msg.planned_for)
+    items = load_items(session, [msg.id], calendar_for(session), day).get(msg.id)
     if not items:
         return "(không còn mục nào cần nhắc: các hạn đã được nộp, miễn hoặc dời)"
     contact = session.get(m.Contact, msg.contact_id) if msg.contact_id else None
     unit = session.get(m.Unit, contact.unit_id) if contact else None
     return render(items, contact_name=contact.name if contact else "",
-                  unit_name=unit.name if unit else None, today=today(),
+                  unit_name=unit.name if unit else None, today=day,
                   idempotency_key=msg.idempotency_key).text
 
 

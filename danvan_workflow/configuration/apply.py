@@ -1,6 +1,11 @@
 """Write a validated ConfigBundle to the database as a diff: added, changed, removed.
 
 Runs inside the caller's transaction. Unchanged configuration writes nothing.
+
+Plans, units and contacts that leave config/ are archived (``archived_at`` set), never
+deleted: their deadlines, submissions, scores and messages are recorded facts. One
+that comes back is restored (``archived_at`` cleared). Deleting for real is an explicit
+command (services/archive.py).
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from sqlalchemy.orm import Session
 from danvan_workflow.configuration.loader import ConfigBundle
 from danvan_workflow.db import models as m
 from danvan_workflow.errors import UserError
+from danvan_workflow.timeutil import now
 
 
 @dataclass
@@ -24,10 +30,13 @@ class TableChanges:
     added: list[str] = field(default_factory=list)
     changed: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
+    archived: list[str] = field(default_factory=list)  # left config/: kept, archived
+    restored: list[str] = field(default_factory=list)  # came back: archive cleared
 
     @property
     def any(self) -> bool:
-        return bool(self.added or self.changed or self.removed)
+        return bool(self.added or self.changed or self.removed or self.archived
+                    or self.restored)
 
 
 @dataclass
@@ -35,6 +44,8 @@ class ChangeReport:
     tables: dict[str, TableChanges] = field(default_factory=dict)
     changed_obligation_ids: set[int] = field(default_factory=set)
     calendar_changed: bool = False
+    # what archiving/restoring meant, in words (services/archive.py fills it)
+    notes: list[str] = field(default_factory=list)
 
     def of(self, name: str) -> TableChanges:
         return self.tables.setdefault(name, TableChanges())
@@ -44,13 +55,19 @@ class ChangeReport:
         return any(t.any for t in self.tables.values())
 
     def as_dict(self) -> dict[str, dict[str, list[str]]]:
-        return {k: {"added": v.added, "changed": v.changed, "removed": v.removed}
-                for k, v in self.tables.items() if v.any}
+        out: dict[str, dict[str, list[str]]] = {}
+        for k, v in self.tables.items():
+            if v.any:
+                out[k] = {"added": v.added, "changed": v.changed, "removed": v.removed}
+                out[k] |= {n: x for n, x in (("archived", v.archived),
+                                             ("restored", v.restored)) if x}
+        return out
 
 
 LABELS = {
     "units": "đơn vị", "contacts": "đầu mối", "channels": "kênh gửi",
-    "calendar_overrides": "ngày nghỉ/làm bù", "config_documents": "chính sách nhắc hạn",
+    "calendar_overrides": "ngày nghỉ/làm bù", "calendar_years": "lịch nghỉ năm",
+    "config_documents": "chính sách nhắc hạn",
     "plans": "kế hoạch", "plan_tasks": "nhiệm vụ", "obligations": "nghĩa vụ báo cáo",
     "plan_parts": "hạn mức/bảng điểm/chỉ tiêu",
 }
@@ -70,16 +87,22 @@ def sync_rows(
     session: Session, table: Table, key: tuple[str, ...], desired: list[dict[str, Any]],
     changes: TableChanges, *, scope: dict[str, Any] | None = None,
     label: Callable[[dict[str, Any]], str] | None = None,
-    on_remove: Callable[[list[dict[str, Any]]], None] | None = None,
+    on_remove: Callable[[list[dict[str, Any]]], None] | None = None, archive: bool = False,
 ) -> dict[tuple[Any, ...], int | None]:
     """Make `table` (restricted to `scope`) equal `desired`, keyed by `key` columns.
 
+    With `archive`, rows not desired are archived (``archived_at`` = now) instead of
+    deleted, and archived rows desired again are restored; rows already archived are
+    left alone (an unchanged load writes nothing).
     Returns the id of every desired row by key (tables without `id` map to None).
     """
     label = label or (lambda r: "/".join(str(r[k]) for k in key))
     cols = list(desired[0].keys()) if desired else list(key)
     has_id = "id" in table.c
-    q = select(*(table.c[c] for c in {*cols, *key}), *( [table.c.id] if has_id else []))
+    extra = [table.c.id] if has_id else []
+    if archive:
+        extra.append(table.c.archived_at)
+    q = select(*(table.c[c] for c in {*cols, *key}), *extra)
     for col, val in (scope or {}).items():
         q = q.where(table.c[col] == val)
     existing: dict[tuple[Any, ...], dict[str, Any]] = {
@@ -92,6 +115,18 @@ def sync_rows(
         if old is not None and any(_norm(old[c]) != _norm(r[c]) for c in cols):
             upd.append((old, r))
     gone = [r for k, r in existing.items() if k not in want]
+    if archive:
+        gone = [r for r in gone if r["archived_at"] is None]
+        back = [r for k, r in existing.items() if k in want and r["archived_at"] is not None]
+        if gone:
+            session.execute(update(table).where(table.c.id.in_([g["id"] for g in gone]))
+                            .values(archived_at=now()))
+            changes.archived += [label(g) for g in gone]
+        if back:
+            session.execute(update(table).where(table.c.id.in_([b["id"] for b in back]))
+                            .values(archived_at=None))
+            changes.restored += [label(b) for b in back]
+        gone = []
     if gone:
         if on_remove:
             on_remove(gone)
@@ -143,17 +178,29 @@ def _label(prefix: str, key: str) -> Callable[[dict[str, Any]], str]:
     return lambda r: f"{prefix}{r[key]}"
 
 
-def _refuse_if_used(session: Session, what: str, checks: Iterable[tuple[Any, Any]]) -> \
+def _refuse_if_used(session: Session, what: str, checks: Iterable[tuple[Any, Any, str]]) -> \
         Callable[[list[dict[str, Any]]], None]:
+    """Refuse to delete configuration rows that recorded facts hang on.
+
+    Each check is (column, source, name): `column` holds the removed row's id in
+    `source` (a table or join), e.g. deadlines.obligation_id joined to submissions.
+    """
     def check(rows: list[dict[str, Any]]) -> None:
         ids = [r["id"] for r in rows]
-        for column, name in checks:
-            used = session.execute(select(column).where(column.in_(ids)).limit(1)).first()
+        for column, source, name in checks:
+            used = session.execute(select(column).select_from(source)
+                                   .where(column.in_(ids)).limit(1)).first()
             if used:
                 codes = ", ".join(str(r.get("code", r["id"])) for r in rows if r["id"] == used[0])
                 raise UserError(f"không thể xóa {what} '{codes}' khỏi cấu hình vì đã có {name}; "
                                 "hãy giữ lại mục này trong tệp cấu hình")
     return check
+
+
+def _calendar_year_label(row: dict[str, Any]) -> str:
+    if "confirmed" not in row:  # a removed row read back with its key only
+        return str(row["year"])
+    return f"{row['year']} ({'đã xác nhận' if row['confirmed'] else 'chưa xác nhận'})"
 
 
 def apply_bundle(session: Session, bundle: ConfigBundle) -> ChangeReport:
@@ -164,12 +211,7 @@ def apply_bundle(session: Session, bundle: ConfigBundle) -> ChangeReport:
                       assumed=u.assumed, note=u.note, source_file=loc.file)
                  for u, loc in bundle.units]
     uc = rep.of("units")
-    uid = sync_rows(session, U, ("code",), unit_rows, uc,
-                    on_remove=_refuse_if_used(session, "đơn vị", [
-                        (m.tbl(m.Submission).c.deadline_id, "báo cáo đã nộp"),
-                        (m.tbl(m.DvkModel).c.unit_id, "mô hình Dân vận khéo"),
-                        (m.tbl(m.Score).c.unit_id, "điểm thi đua"),
-                    ]))
+    uid = sync_rows(session, U, ("code",), unit_rows, uc, archive=True)
     unit_id = {k[0]: v for k, v in uid.items()}
     current_parent = dict(session.execute(select(U.c.code, U.c.parent_id)).tuples().all())
     for u, _ in bundle.units:
@@ -188,7 +230,7 @@ def apply_bundle(session: Session, bundle: ConfigBundle) -> ChangeReport:
         dict(code=c.code, name=c.name, unit_id=unit_id[c.unit], role=c.role, email=c.email,
              zalo_user_id=c.zalo_user_id, zalo_chat_id=c.zalo_chat_id, phone=c.phone,
              channels=list(c.channels), source_file=loc.file) for c, loc in bundle.contacts
-    ], rep.of("contacts"))
+    ], rep.of("contacts"), archive=True)
 
     _apply_contact_channels(session, bundle, rep)
 
@@ -198,6 +240,13 @@ def apply_bundle(session: Session, bundle: ConfigBundle) -> ChangeReport:
         for o, loc in bundle.calendar
     ], cal, label=lambda r: f"{r['day']:%d/%m/%Y}")
     rep.calendar_changed = cal.any
+
+    # Calendar years are configuration, not history: a year whose file is gone is deleted.
+    sync_rows(session, m.tbl(m.CalendarYear), ("year",), [
+        dict(year=y.year, confirmed=y.confirmed, documents=list(y.documents),
+             source_file=y.source_file)
+        for y in bundle.calendar_years
+    ], rep.of("calendar_years"), label=_calendar_year_label)
 
     sync_rows(session, m.tbl(m.ConfigDocument), ("name",), [
         dict(name="reminders", content=bundle.reminders.model_dump(mode="json"),
@@ -220,7 +269,7 @@ def _apply_plans(session: Session, bundle: ConfigBundle, unit_id: dict[str, int 
              recurs=pb.model.plan.recurs,
              assumed=list(pb.model.plan.assumed), source_file=pb.doc.display)
         for pb in bundle.plans
-    ], rep.of("plans"))
+    ], rep.of("plans"), archive=True)
     for pb in bundle.plans:
         plan_id = pid[(pb.model.plan.code,)]
         code = pb.model.plan.code
@@ -240,7 +289,11 @@ def _apply_plans(session: Session, bundle: ConfigBundle, unit_id: dict[str, int 
             session.execute(delete(TU).where(TU.c.task_id.in_(task_ids)))
             if tu_rows:
                 session.execute(insert(TU), tu_rows)
-            rep.of("plan_tasks").changed.append(f"{code}: phân công đơn vị")
+            # tasks added by this load come with their units: not a change
+            added_tasks = {tid[(plan_id, t.number)] for t in pb.model.tasks
+                           if f"{code} nhiệm vụ {t.number}" in rep.of("plan_tasks").added}
+            if {t for t, _, _ in existing ^ wanted} - added_tasks:
+                rep.of("plan_tasks").changed.append(f"{code}: phân công đơn vị")
 
         oc = rep.of("obligations")
         before = set(oc.added) | set(oc.changed)
@@ -253,8 +306,12 @@ def _apply_plans(session: Session, bundle: ConfigBundle, unit_id: dict[str, int 
                 task_id=tid.get((plan_id, ob.task)) if ob.task else None,
                 recipient_id=unit_id[ob.recipient], timing_text=ob.timing, rules=rules,
                 rule_kind=kinds.pop() if len(kinds) == 1 else "mixed", reminders=ob.reminders))
+        # an obligation with reports received cannot leave the file (it would take them along)
+        D, S = m.tbl(m.Deadline), m.tbl(m.Submission)
+        used = _refuse_if_used(session, f"nghĩa vụ báo cáo của kế hoạch {code}", [
+            (D.c.obligation_id, D.join(S, S.c.deadline_id == D.c.id), "báo cáo đã nộp")])
         oid = sync_rows(session, OB, ("plan_id", "code"), ob_rows, oc, scope={"plan_id": plan_id},
-                        label=_label(f"{code} ", "code"))
+                        label=_label(f"{code} ", "code"), on_remove=used)
         changed_codes = {lbl.split(" ", 1)[1] for lbl in set(oc.added) | set(oc.changed)
                          if lbl not in before and lbl.startswith(code + " ")}
         ob_ids = {k[1]: v for k, v in oid.items() if v is not None}
@@ -291,7 +348,9 @@ def _apply_plan_parts(session: Session, pb: Any, plan_id: int | None,
     sync_rows(session, m.tbl(m.ScoreCriterion), ("plan_id", "code"), [
         dict(plan_id=plan_id, code=c.code, title=c.title, max_points=c.max_points,
              bonus_points=c.bonus_points) for c in (sc.criteria if sc else [])
-    ], ch, scope={"plan_id": plan_id}, label=lambda r: f"{code} tiêu chí {r['code']}")
+    ], ch, scope={"plan_id": plan_id}, label=lambda r: f"{code} tiêu chí {r['code']}",
+        on_remove=_refuse_if_used(session, f"tiêu chí chấm điểm của kế hoạch {code}", [
+            (m.tbl(m.Score).c.criterion_id, m.tbl(m.Score), "điểm thi đua")]))
     sync_rows(session, m.tbl(m.ClassificationThreshold), ("plan_id", "label"), [
         dict(plan_id=plan_id, label=t.label, min_points=t.min)
         for t in (sc.classification if sc else [])
@@ -334,4 +393,9 @@ def _apply_contact_channels(session: Session, bundle: ConfigBundle, rep: ChangeR
         session.execute(delete(CC).where(CC.c.contact_id == contact_id, CC.c.channel_code == code))
     if new:
         session.execute(insert(CC), [dict(contact_id=a, channel_code=b) for a, b in sorted(new)])
-    rep.of("contacts").changed.append(f"kênh nhận: +{len(new)} -{len(gone)}")
+    # a contact added, changed or archived by this load is already reported
+    ch = rep.of("contacts")
+    known = {*ch.added, *ch.changed, *ch.archived}
+    code_of = {v: k for k, v in ids.items()}
+    ch.changed += [f"{c}: kênh nhận" for c in sorted(
+        {code_of[a] for a, _ in gone | new if a in code_of} - known)]

@@ -54,12 +54,23 @@ class PlanBundle:
 
 
 @dataclass
+class CalendarYearIn:
+    """One ``config/calendar/<year>.yaml``: whether the year's days off are confirmed."""
+
+    year: int
+    confirmed: bool
+    documents: list[str]
+    source_file: str
+
+
+@dataclass
 class ConfigBundle:
     root: Path
     units: list[tuple[UnitIn, Located]] = field(default_factory=list)
     contacts: list[tuple[ContactIn, Located]] = field(default_factory=list)
     channels: list[ChannelIn] = field(default_factory=list)
     calendar: list[tuple[CalendarOverride, Located]] = field(default_factory=list)
+    calendar_years: list[CalendarYearIn] = field(default_factory=list)
     reminders: RemindersFile = field(default_factory=lambda: RemindersFile())
     plans: list[PlanBundle] = field(default_factory=list)
     # "file:line: message" notes that do not stop a load (e.g. a rule with no end)
@@ -248,6 +259,7 @@ def load_config(root: Path) -> ConfigBundle:
 
     # calendar overrides
     seen_days: dict[dt.date, str] = {}
+    seen_years: dict[int, str] = {}
     for path in _files(root, "calendar"):
         doc = _read(root, path, col)
         if doc is None:
@@ -255,6 +267,20 @@ def load_config(root: Path) -> ConfigBundle:
         cal = col.validate(CalendarFile, doc)
         if cal is None:
             continue
+        if cal.year in seen_years:
+            col.add(doc.error(("year",), f"năm {cal.year} đã được khai báo trong "
+                                         f"{seen_years[cal.year]}"))
+            continue
+        seen_years[cal.year] = doc.display
+        documents = [d.strip() for d in cal.documents]
+        for i, text in enumerate(documents):
+            if not text:
+                col.add(doc.error(("documents", i), "tên văn bản không được để trống"))
+        if cal.confirmed and not documents:
+            col.add(doc.error(("confirmed",), f"lịch nghỉ năm {cal.year} đã xác nhận thì phải "
+                                              "ghi văn bản công bố trong 'documents'"))
+        bundle.calendar_years.append(
+            CalendarYearIn(cal.year, cal.confirmed, [d for d in documents if d], doc.display))
         for key, kind in (("days_off", "day_off"), ("working_days", "working_day")):
             for i, day in enumerate(getattr(cal, key)):
                 dloc: tuple[str | int, ...] = (key, i, "date")

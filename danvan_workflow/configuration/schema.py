@@ -85,6 +85,10 @@ class CalendarDay(Strict):
 
 class CalendarFile(Strict):
     year: int = Field(ge=2000, le=2100)
+    # true once the government's holiday and swap announcements for the year are entered
+    confirmed: bool = False
+    # the official documents announcing the year's holidays and swaps
+    documents: list[str] = []
     days_off: list[CalendarDay] = []
     working_days: list[CalendarDay] = []
 

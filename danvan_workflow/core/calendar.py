@@ -16,6 +16,7 @@ Pure: no I/O.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from bisect import bisect_left
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Literal
@@ -23,6 +24,7 @@ from typing import Any, Literal
 import holidays
 from pydantic import BaseModel, ConfigDict, field_validator
 
+from danvan_workflow.core.lunar import lunar_day_before_new_year
 from danvan_workflow.core.vietnamese import format_date, nfc, weekday_name
 
 __all__ = [
@@ -85,11 +87,34 @@ def vietnam_weekend_workdays(first_year: int, last_year: int) -> set[dt.date]:
 def _package_holidays(first_year: int, last_year: int) -> tuple[dict[dt.date, str], set[dt.date]]:
     vn: Any = holidays.country_holidays("VN", years=range(first_year, last_year + 1), language="vi")
     days_off = {d: nfc(str(name)) for d, name in vn.items() if first_year <= d.year <= last_year}
+    _relabel_days_before_tet(days_off)
     # NB: `weekend_workdays` is not filtered by `years`: it lists every swap the package
     # knows (e.g. 27/12/2014 even for years=2026), so filter it here.
     known: set[dt.date] = set(getattr(vn, "weekend_workdays", set()))
     workdays = {d for d in known if first_year <= d.year <= last_year}
     return days_off, workdays
+
+
+# The package's own name for Tết Nguyên đán (1 tháng Giêng) and for a day off in the
+# last days of tháng Chạp ("29 Tết").
+_TET_DAY_NAME = "Tết Nguyên Đán"
+_DAY_BEFORE_TET = re.compile(r"^(\d{1,2}) Tết$")
+
+
+def _relabel_days_before_tet(days_off: dict[dt.date, str]) -> None:
+    """Name days off before New Year's Eve by their real day of tháng Chạp.
+
+    The package calls the day two days before Tết "29 Tết" every year, but tháng Chạp
+    has 29 days in some years (then it is 28 tháng Chạp, e.g. 27/01/2025, 04/02/2027).
+    """
+    new_years = sorted(d for d, name in days_off.items() if name == _TET_DAY_NAME)
+    for d, name in list(days_off.items()):
+        if _DAY_BEFORE_TET.match(name) is None:
+            continue
+        new_year = next((n for n in new_years if dt.timedelta(0) < n - d < dt.timedelta(30)), None)
+        if new_year is None:
+            continue
+        days_off[d] = f"{lunar_day_before_new_year(d, new_year)} Tết"
 
 
 def _workday_reason(d: dt.date, days_off: Mapping[dt.date, str]) -> str:
@@ -104,10 +129,12 @@ def _workday_reason(d: dt.date, days_off: Mapping[dt.date, str]) -> str:
 def overrides_from_mapping(data: Mapping[str, Any]) -> list[CalendarOverride]:
     """Turn one parsed ``config/calendar/YYYY.yaml`` document into overrides.
 
-    Format: ``{year: 2026, days_off: [{date, name, document}], working_days: [...]}``.
-    Parsing the file itself is the configuration layer's job; this only maps keys.
+    Format: ``{year: 2026, confirmed: true, documents: [...], days_off: [{date, name,
+    document}], working_days: [...]}``; `confirmed` and `documents` describe the year
+    and are not overrides. Parsing the file itself is the configuration layer's job;
+    this only maps keys.
     """
-    extra = set(data) - {"year", "days_off", "working_days"}
+    extra = set(data) - {"year", "confirmed", "documents", "days_off", "working_days"}
     if extra:
         raise ValueError(f"Khóa không hợp lệ trong lịch nghỉ: {', '.join(sorted(extra))}")
     year = data.get("year")
@@ -129,7 +156,16 @@ class WorkingCalendar:
     Build it with `WorkingCalendar.build(overrides)`. Instances are immutable.
     """
 
-    __slots__ = ("_base", "_first", "_last", "_overrides", "_prefix", "_reasons", "_working")
+    __slots__ = (
+        "_base",
+        "_confirmed",
+        "_first",
+        "_last",
+        "_overrides",
+        "_prefix",
+        "_reasons",
+        "_working",
+    )
 
     def __init__(
         self,
@@ -138,6 +174,7 @@ class WorkingCalendar:
         working: Sequence[bool],
         reasons: Mapping[dt.date, str],
         overrides: Sequence[CalendarOverride],
+        confirmed_years: Iterable[int] = (),
     ) -> None:
         if len(working) != (last - first).days + 1:
             raise ValueError("working-day array does not match the date range")
@@ -154,6 +191,7 @@ class WorkingCalendar:
         self._prefix: tuple[int, ...] = tuple(prefix)
         self._reasons: dict[dt.date, str] = dict(reasons)
         self._overrides: tuple[CalendarOverride, ...] = tuple(overrides)
+        self._confirmed: frozenset[int] = frozenset(confirmed_years)
 
     # ------------------------------------------------------------------ construction
 
@@ -163,10 +201,14 @@ class WorkingCalendar:
         overrides: Sequence[CalendarOverride] = (),
         first_year: int = DEFAULT_FIRST_YEAR,
         last_year: int = DEFAULT_LAST_YEAR,
+        confirmed_years: Iterable[int] = frozenset(),
     ) -> WorkingCalendar:
         """Package holidays for the years, then `overrides` on top (an override always wins).
 
-        Two overrides on the same date with different kinds are an error.
+        `confirmed_years` are the years whose holidays and swaps the government has
+        announced and the operator has entered (``confirmed: true`` in the year's file);
+        dates in other years may still move. Two overrides on the same date with
+        different kinds are an error.
         """
         if first_year > last_year:
             raise ValueError("first_year must not be after last_year")
@@ -205,11 +247,18 @@ class WorkingCalendar:
             else:
                 working.append(d.weekday() < 5)
             d += one
-        return cls(first, last, working, reasons, list(by_date.values()))
+        return cls(
+            first, last, working, reasons, list(by_date.values()), frozenset(confirmed_years)
+        )
 
     def with_overrides(self, extra: Iterable[CalendarOverride]) -> WorkingCalendar:
         """A new calendar with `extra` overrides added (same years)."""
-        return WorkingCalendar.build([*self._overrides, *extra], self._first.year, self._last.year)
+        return WorkingCalendar.build(
+            [*self._overrides, *extra],
+            self._first.year,
+            self._last.year,
+            confirmed_years=self._confirmed,
+        )
 
     # ------------------------------------------------------------------ properties
 
@@ -224,6 +273,18 @@ class WorkingCalendar:
     @property
     def overrides(self) -> tuple[CalendarOverride, ...]:
         return self._overrides
+
+    @property
+    def confirmed_years(self) -> frozenset[int]:
+        return self._confirmed
+
+    def is_confirmed(self, year: int) -> bool:
+        """Whether `year`'s holidays and swaps were announced and entered (``confirmed: true``).
+
+        Deadlines in an unconfirmed year may move when the government announces its
+        holiday calendar.
+        """
+        return year in self._confirmed
 
     # ------------------------------------------------------------------ queries
 

@@ -10,7 +10,12 @@ event         allowed from              result
 submit        open, extended            submitted_on_time / submitted_late
 waive         open, extended            waived (reason required)
 extend        open, extended            extended (reason, date after current due)
+close year    open, extended            closed (reason required; set-based, see
+                                        ``services.archive.close_year``)
 ============  ========================  ===========================================
+
+``closed`` ("Đã đóng (không nộp)") ends a deadline that was never submitted when
+its year is closed out; like ``waived`` it accepts no further event.
 
 Lateness (:func:`assess_submission`) is measured against the effective due date
 (``extended_to`` when extended). Received on or before it: on time. Received after
@@ -61,6 +66,7 @@ class DeadlineState(StrEnum):
     SUBMITTED_LATE = "submitted_late"
     WAIVED = "waived"
     EXTENDED = "extended"
+    CLOSED = "closed"  # closed without submission when its year was closed out
 
     @property
     def label(self) -> str:
@@ -72,7 +78,7 @@ class DeadlineState(StrEnum):
 
     @property
     def closed(self) -> bool:
-        return self.submitted or self is DeadlineState.WAIVED
+        return self.submitted or self in (DeadlineState.WAIVED, DeadlineState.CLOSED)
 
 
 _STATE_LABELS: dict[DeadlineState, str] = {
@@ -81,6 +87,7 @@ _STATE_LABELS: dict[DeadlineState, str] = {
     DeadlineState.SUBMITTED_LATE: "Đã nộp trễ hạn",
     DeadlineState.WAIVED: "Được miễn",
     DeadlineState.EXTENDED: "Đã gia hạn",
+    DeadlineState.CLOSED: "Đã đóng (không nộp)",
 }
 
 

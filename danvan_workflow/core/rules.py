@@ -33,6 +33,7 @@ __all__ = [
     "EveryNMonthsRule",
     "FixedMode",
     "FixedRule",
+    "MonthlyDayRule",
     "OffsetKind",
     "OnRequestRule",
     "PeriodicRule",
@@ -49,7 +50,15 @@ Shift = Literal["previous", "next"]
 OffsetKind = Literal["working_days", "calendar_days", "cutoff"]
 WindowPeriod = Literal["month", "quarter", "half_year", "year"]
 
-RULE_KINDS = ("fixed", "periodic", "every_n_months", "window", "continuous", "on_request")
+RULE_KINDS = (
+    "fixed",
+    "monthly_day",
+    "periodic",
+    "every_n_months",
+    "window",
+    "continuous",
+    "on_request",
+)
 
 
 class RuleError(UserError, ValueError):
@@ -168,6 +177,44 @@ class FixedRule(_RuleBase):
         return dt.date(self.year if self.year is not None else year, self.month, self.day)
 
 
+class MonthlyDayRule(_RuleBase):
+    """'trước ngày 25 hằng tháng' (mode before) or 'chậm nhất ngày 5 hằng tháng' (mode by).
+
+    Every month; a day the month does not have (31 in April, 30 in February) is
+    read as the month's last day.
+    """
+
+    kind: Literal["monthly_day"] = "monthly_day"
+    day: int
+    mode: FixedMode
+    shift: Shift = "previous"
+
+    @field_validator("day", mode="before")
+    @classmethod
+    def _day(cls, v: object) -> int:
+        return _int(v, "Ngày (day)", 1, 31)
+
+    @field_validator("mode", mode="before")
+    @classmethod
+    def _mode(cls, v: object) -> object:
+        return _choice(v, get_args(FixedMode), "Chế độ (mode)")
+
+    @field_validator("shift", mode="before")
+    @classmethod
+    def _shift(cls, v: object) -> object:
+        return _choice(v, get_args(Shift), "Cách dời ngày (shift)")
+
+    @model_validator(mode="after")
+    def _shift_needs_by(self) -> MonthlyDayRule:
+        if self.mode == "before" and self.shift != "previous":
+            raise ValueError("'shift: next' chỉ dùng với 'mode: by' (chậm nhất ngày …)")
+        return self
+
+    def date_in(self, year: int, month: int) -> dt.date:
+        """The rule's day in that month, clamped to the month's end."""
+        return dt.date(year, month, min(self.day, _stdcal.monthrange(year, month)[1]))
+
+
 class PeriodicRule(_RuleBase):
     """A periodic report due `offset` days after its period's cut-off (the period end).
 
@@ -233,12 +280,18 @@ class PeriodicRule(_RuleBase):
 
 
 class EveryNMonthsRule(_RuleBase):
-    """Due `months` after a start date (the rule's `start`, else the caller's anchor)."""
+    """Due `months` after a start date (the rule's `start`, else the caller's anchor).
+
+    A period counted in months that ends on a day off ends on the next working day
+    (Bộ luật Dân sự 2015, Điều 148 khoản 5): `shift` None follows the law (or the
+    caller's `by_shift`); `shift: previous` asks for the working day before instead.
+    """
 
     kind: Literal["every_n_months"] = "every_n_months"
     months: tuple[int, ...]
     start: dt.date | None = None
     mode: Literal["by"] = "by"
+    shift: Shift | None = None
 
     @field_validator("months", mode="before")
     @classmethod
@@ -256,6 +309,11 @@ class EveryNMonthsRule(_RuleBase):
     @classmethod
     def _mode(cls, v: object) -> object:
         return _choice(v, ("by",), "Chế độ (mode)")
+
+    @field_validator("shift", mode="before")
+    @classmethod
+    def _shift(cls, v: object) -> object:
+        return None if v is None else _choice(v, get_args(Shift), "Cách dời ngày (shift)")
 
 
 class WindowRule(_RuleBase):
@@ -309,6 +367,7 @@ def _rule_kind(value: Any) -> str | None:
 
 Rule = Annotated[
     Annotated[FixedRule, Tag("fixed")]
+    | Annotated[MonthlyDayRule, Tag("monthly_day")]
     | Annotated[PeriodicRule, Tag("periodic")]
     | Annotated[EveryNMonthsRule, Tag("every_n_months")]
     | Annotated[WindowRule, Tag("window")]

@@ -14,6 +14,7 @@ from sqlalchemy import (
     JSON,
     Boolean,
     Date,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -82,6 +83,8 @@ class Contact(Base):
     zalo_chat_id: Mapped[str | None] = mapped_column(String(64))
     phone: Mapped[str | None] = mapped_column(String(32))
     channels: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    # true: `channels` is a fallback chain (send on the first, move on when it refuses)
+    fallback: Mapped[bool] = mapped_column(Boolean, default=False)
     source_file: Mapped[str | None] = mapped_column(String(300))
     archived_at: Mapped[dt.datetime | None] = mapped_column()
 
@@ -487,6 +490,11 @@ class OutboxMessage(Base):
     created_at: Mapped[dt.datetime] = mapped_column(default=_now)
     sent_at: Mapped[dt.datetime | None] = mapped_column()
     last_error: Mapped[str | None] = mapped_column(Text)
+    # the message this one re-sends on the next channel of the contact's fallback chain
+    fallback_of: Mapped[int | None] = mapped_column(
+        ForeignKey("outbox_messages.id", ondelete="SET NULL"))
+    # chunks of a long chat message already delivered (a retry sends only the rest)
+    chunks_sent: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class Notification(Base):
@@ -521,6 +529,7 @@ class DeliveryAttempt(Base):
     result: Mapped[str] = mapped_column(String(16))  # sent | retry | dead | unconfigured
     provider_reply: Mapped[str | None] = mapped_column(Text)
     error: Mapped[str | None] = mapped_column(Text)
+    channel_code: Mapped[str | None] = mapped_column(String(32))  # the channel tried
 
 
 class SweepRun(Base):
@@ -533,6 +542,99 @@ class SweepRun(Base):
     started_at: Mapped[dt.datetime] = mapped_column(default=_now)
     finished_at: Mapped[dt.datetime | None] = mapped_column()
     stats: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+# --- Zalo: tokens, rate limits, inbound events ------------------------------------
+
+
+class ZaloToken(Base):
+    """The rotating OAuth tokens of the Zalo app (OA and ZNS share them), encrypted.
+
+    The refresh token is single-use: every refresh stores the new one under a row lock.
+    """
+
+    __tablename__ = "zalo_tokens"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    refresh_token: Mapped[str] = mapped_column(Text)  # Fernet token (DANVAN_SECRET_KEY)
+    access_token: Mapped[str | None] = mapped_column(Text)  # Fernet token
+    access_expires_at: Mapped[dt.datetime | None] = mapped_column()
+    refreshed_at: Mapped[dt.datetime | None] = mapped_column()
+    generation: Mapped[int] = mapped_column(Integer, default=0)
+    failed_at: Mapped[dt.datetime | None] = mapped_column()  # a permanent refresh failure
+    last_error: Mapped[str | None] = mapped_column(Text)  # redacted
+    updated_at: Mapped[dt.datetime] = mapped_column(default=_now)
+
+
+class RateBucket(Base):
+    """Rate limit of a channel shared by every worker: the next free sending slot."""
+
+    __tablename__ = "rate_buckets"
+
+    channel_code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    next_at: Mapped[float] = mapped_column(Float)  # epoch seconds
+
+
+class InboundEvent(Base):
+    """A verified inbound event (Zalo OA or Bot webhook), stored once per event id."""
+
+    __tablename__ = "inbound_events"
+    __table_args__ = (UniqueConstraint("source", "event_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source: Mapped[str] = mapped_column(String(16))  # zalo_oa | zalo_bot
+    event_id: Mapped[str] = mapped_column(String(128))
+    event_name: Mapped[str] = mapped_column(String(64))
+    sender_id: Mapped[str | None] = mapped_column(String(64))
+    contact_id: Mapped[int | None] = mapped_column(
+        ForeignKey("contacts.id", ondelete="SET NULL"))
+    received_at: Mapped[dt.datetime] = mapped_column(default=_now)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    outcome: Mapped[str | None] = mapped_column(String(32))
+
+
+class LinkCode(Base):
+    """A one-time code an operator gives a person to link their Zalo account (hashed)."""
+
+    __tablename__ = "link_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"))
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_by: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[dt.datetime] = mapped_column(default=_now)
+    expires_at: Mapped[dt.datetime] = mapped_column()
+    used_at: Mapped[dt.datetime | None] = mapped_column()
+
+
+class ZaloLink(Base):
+    """A Zalo address learnt from a linking message (kept across config loads)."""
+
+    __tablename__ = "zalo_links"
+
+    contact_id: Mapped[int] = mapped_column(
+        ForeignKey("contacts.id", ondelete="CASCADE"), primary_key=True)
+    field: Mapped[str] = mapped_column(String(16), primary_key=True)  # zalo_user_id | ..chat_id
+    address: Mapped[str] = mapped_column(String(64))
+    linked_at: Mapped[dt.datetime] = mapped_column(default=_now)
+
+
+class SubmissionClaim(Base):
+    """A person's "đã nộp" reply: a claim an operator confirms (or rejects) later."""
+
+    __tablename__ = "submission_claims"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"))
+    event_id: Mapped[int] = mapped_column(
+        ForeignKey("inbound_events.id", ondelete="CASCADE"), unique=True)
+    deadline_id: Mapped[int | None] = mapped_column(
+        ForeignKey("deadlines.id", ondelete="SET NULL"))
+    text: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending|confirmed|rejected
+    created_at: Mapped[dt.datetime] = mapped_column(default=_now)
+    decided_at: Mapped[dt.datetime | None] = mapped_column()
+    decided_by: Mapped[str | None] = mapped_column(String(100))
 
 
 def tbl(model: type[Base]) -> Table:

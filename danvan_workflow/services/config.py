@@ -10,7 +10,7 @@ from sqlalchemy import Engine
 from danvan_workflow.configuration.apply import ChangeReport, apply_bundle
 from danvan_workflow.configuration.loader import ConfigBundle, load_config
 from danvan_workflow.db.session import session_scope
-from danvan_workflow.services import audit
+from danvan_workflow.services import archive, audit
 from danvan_workflow.services.materialise import MaterialiseResult, materialise
 
 
@@ -29,11 +29,13 @@ def check(config_dir: Path) -> ConfigBundle:
 def load(config_dir: Path, *, actor: str = "cli", engine: Engine | None = None) -> LoadResult:
     """Validate, then write the differences and re-materialise, all in one transaction.
 
-    Loading unchanged files writes nothing at all.
+    Loading unchanged files writes nothing at all. A plan, unit or contact missing
+    from the files is archived, not deleted (`report.notes` says what it kept).
     """
     bundle = load_config(config_dir)
     with session_scope(engine) as session:
         report = apply_bundle(session, bundle)
+        report.notes = archive.note_archive_changes(session, report, actor)
         mat = None
         if report.any:
             ids = None if report.calendar_changed else report.changed_obligation_ids

@@ -45,7 +45,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from danvan_workflow.core.calendar import WorkingCalendar
-from danvan_workflow.core.vietnamese import format_date, nfc
+from danvan_workflow.core.vietnamese import format_date, format_percent, nfc, title_with_period
 from danvan_workflow.db import models as m
 from danvan_workflow.db.sql import insert_ignore, temp_tables
 from danvan_workflow.db.types import sql_instant
@@ -158,7 +158,8 @@ def _cycles(session: Session, obligations: dict[int, str], cond: Any) -> list[Cy
                O.recipient_id, R.c.code, R.c.name, U.id, U.code, U.name, D.status)
         .join(O, O.id == D.obligation_id).join(P, P.id == O.plan_id)
         .join(U, U.id == D.unit_id).join(R, R.c.id == O.recipient_id)
-        .where(D.obligation_id.in_(list(obligations)), D.model_id.is_(None), cond)
+        .where(D.obligation_id.in_(list(obligations)), D.model_id.is_(None), cond,
+               P.archived_at.is_(None), U.archived_at.is_(None))  # archived: no notices
         .order_by(D.due_on, P.code, O.code, D.period_key, U.code)).all()
     lines: dict[tuple[int, str], CycleLine] = {}
     for (ob_id, plan, ob_code, title, pkey, plabel, due, rid, rcode, rname, uid, ucode, uname,
@@ -199,26 +200,29 @@ def closed_cycles(session: Session, day: dt.date, periods: tuple[str, ...] = PER
 
 def _open_notice(c: CycleLine) -> NoticeGroup:
     due = format_date(c.due_on) if c.due_on else "không ghi hạn"
-    subject = nfc(f"Mở kỳ báo cáo: {c.title} ({c.period_label})")[:300]
+    name = title_with_period(c.title, c.period_label)
+    basis = f" (Kế hoạch số {c.plan_code})" if "/" in c.plan_code else ""
+    subject = nfc(f"Mở kỳ báo cáo: {name}")[:300]
     body = nfc(
-        f"Kính gửi đồng chí đầu mối,\n"
-        f"Kỳ báo cáo {c.period_label} của nội dung “{c.title}” (kế hoạch {c.plan_code}) đã bắt "
-        f"đầu. Đơn vị gửi báo cáo về {c.recipient_name} chậm nhất ngày {due}.\n"
-        f"Hệ thống sẽ nhắc hạn trước hạn nộp. Trân trọng.")
+        f"Kính gửi: Đồng chí đầu mối báo cáo của đơn vị.\n"
+        f"Kỳ báo cáo “{name}”{basis} đã bắt đầu. Đề nghị đơn vị gửi báo cáo "
+        f"về {c.recipient_name} chậm nhất ngày {due}.\n"
+        f"Hệ thống sẽ nhắc trước hạn nộp. Trân trọng.")
     return NoticeGroup(f"o{c.obligation_id}:{c.period_key}"[:40], "cycle_open", subject, body,
                        [u[0] for u in c.units if u[3] in OPEN])
 
 
 def _close_notices(c: CycleLine) -> list[NoticeGroup]:
     due = format_date(c.due_on) if c.due_on else "—"
-    rate = f"{c.on_time_rate:.1f}%" if c.on_time_rate is not None else "chưa tính được"
+    rate = format_percent(c.on_time_rate) if c.on_time_rate is not None else "chưa tính được"
     missing = c.missing
     names = "\n".join(f"- {u[2]} ({u[1]})" for u in missing) or "(không có)"
+    name = title_with_period(c.title, c.period_label)
     summary = NoticeGroup(
         f"c{c.obligation_id}:{c.period_key}"[:40], "cycle_close",
-        nfc(f"Tổng hợp kỳ báo cáo: {c.title} ({c.period_label})")[:300],
-        nfc(f"Kính gửi đồng chí đầu mối {c.recipient_name},\n"
-            f"Hạn nộp báo cáo “{c.title}” kỳ {c.period_label} ({due}) đã qua.\n"
+        nfc(f"Tổng hợp kỳ báo cáo: {name}")[:300],
+        nfc(f"Kính gửi: Đồng chí đầu mối {c.recipient_name}.\n"
+            f"Hạn nộp “{name}” ({due}) đã qua.\n"
             f"Đã nộp: {len(c.submitted)}/{len(c.units)} đơn vị; đúng hạn: {c.on_time} "
             f"(tỷ lệ đúng hạn {rate}).\n"
             f"Các đơn vị chưa nộp ({len(missing)}):\n{names}\nTrân trọng."),
@@ -227,11 +231,10 @@ def _close_notices(c: CycleLine) -> list[NoticeGroup]:
     if missing:
         out.append(NoticeGroup(
             f"x{c.obligation_id}:{c.period_key}"[:40], "cycle_overdue",
-            nfc(f"Quá hạn báo cáo: {c.title} ({c.period_label})")[:300],
-            nfc(f"Kính gửi đồng chí lãnh đạo đơn vị,\n"
-                f"Đơn vị chưa gửi báo cáo “{c.title}” kỳ {c.period_label} về "
-                f"{c.recipient_name}; hạn nộp là ngày {due}. Đề nghị chỉ đạo gửi báo cáo "
-                f"sớm. Trân trọng."),
+            nfc(f"Quá hạn: {name}")[:300],
+            nfc(f"Kính gửi: Đồng chí lãnh đạo đơn vị.\n"
+                f"Đơn vị chưa gửi “{name}” về {c.recipient_name}; hạn nộp là ngày {due}. "
+                f"Đề nghị đồng chí chỉ đạo gửi báo cáo sớm. Trân trọng."),
             [u[0] for u in missing], role="leader"))
     return out
 

@@ -31,7 +31,6 @@ from sqlalchemy import (
     literal,
     or_,
     select,
-    true,
 )
 from sqlalchemy.orm import Session
 
@@ -45,6 +44,7 @@ from danvan_workflow.db.models import (
     Obligation,
     ObligationReporter,
     Plan,
+    Unit,
     rowcount,
     tbl,
 )
@@ -116,7 +116,8 @@ def materialise(
     cal = cal or calendar_for(session)
     until = until or horizon_end()
     res = MaterialiseResult()
-    q = select(Obligation.id, Obligation.rules, Plan).join(Plan)
+    # an archived plan (its file left config/) gets no new deadlines
+    q = select(Obligation.id, Obligation.rules, Plan).join(Plan).where(Plan.archived_at.is_(None))
     if obligation_ids is not None:
         if not obligation_ids:
             return res
@@ -142,14 +143,15 @@ def materialise(
 
 
 def _insert_missing(session: Session) -> int:
-    D, R = tbl(Deadline), tbl(ObligationReporter)
+    D, R, U = tbl(Deadline), tbl(ObligationReporter), tbl(Unit)
     stamp = sql_instant(now(), session.get_bind().dialect.name)
     sel = (
         select(TMP.c.obligation_id, R.c.unit_id, TMP.c.period_key, TMP.c.period_label,
                TMP.c.period_start, TMP.c.period_end, TMP.c.due_on, TMP.c.due_on,
                TMP.c.window_end, literal(OPEN), literal(stamp), literal(stamp))
-        .select_from(TMP.join(R, R.c.obligation_id == TMP.c.obligation_id))
-        .where(true())
+        .select_from(TMP.join(R, R.c.obligation_id == TMP.c.obligation_id)
+                     .join(U, U.c.id == R.c.unit_id))
+        .where(U.c.archived_at.is_(None))  # nor does an archived reporting unit
     )
     cols = ["obligation_id", "unit_id", "period_key", "period_label", "period_start",
             "period_end", "due_on", "original_due_on", "window_end", "status", "created_at",
@@ -205,6 +207,10 @@ def _cancel_vanished(session: Session, actor: str, obligation_ids: set[int] | No
              D.c.period_key.not_like("request:%")]
     if obligation_ids is not None:
         scope.append(D.c.obligation_id.in_(obligation_ids))
+    # an archived plan's deadlines were not computed above: they stay as they are
+    O, P = tbl(Obligation), tbl(Plan)
+    scope.append(D.c.obligation_id.not_in(select(O.c.id).join(P, P.c.id == O.c.plan_id)
+                                          .where(P.c.archived_at.is_not(None))))
     missing = ~select(literal(1)).where(
         TMP.c.obligation_id == D.c.obligation_id, TMP.c.period_key == D.c.period_key).exists()
     ids = [r[0] for r in session.execute(select(D.c.id).where(*scope, missing))]

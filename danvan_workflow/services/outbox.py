@@ -41,7 +41,12 @@ from danvan_workflow.db.session import get_engine, session_scope
 from danvan_workflow.db.sql import insert_ignore
 from danvan_workflow.db.types import sql_instant
 from danvan_workflow.services.calendar import calendar_for
-from danvan_workflow.services.rendering import env, load_items, nfc, render
+from danvan_workflow.services.rendering import (
+    dead_letters,
+    load_items,
+    render,
+    render_dead_alert,
+)
 from danvan_workflow.settings import get_settings
 from danvan_workflow.timeutil import now
 
@@ -318,17 +323,15 @@ def _alert_operators(session: Session, dead: list[Job]) -> None:
     targets = session.execute(select(C.id, C.name, CC.channel_code).join(CC, CC.contact_id == C.id)
                               .where(C.code.in_(ops))).all()
     rows = []
-    tmpl = env().get_template("alert_dead.txt.j2")
+    letters = dead_letters(session, [j.id for j in dead])  # contact, unit, deadlines
     for job in dead:
+        subject, body = render_dead_alert(
+            letters[job.id], attempts=job.attempts + (1 if job.url is not None else 0),
+            last_error=job.result.error if job.result else None)
         for cid, _name, chan in targets:
-            body = nfc(tmpl.render(message_id=job.id, contact_name=str(job.id),
-                                   channel=job.channel.code if job.channel else "?",
-                                   attempts=job.attempts + 1,
-                                   last_error=(job.result.error if job.result else "") or ""))
             rows.append(dict(idempotency_key=f"dead.{job.id}.{cid}.{chan}", contact_id=cid,
                              channel_code=chan, kind="alert", planned_for=now().date(),
-                             subject=f"Cảnh báo: thông báo số {job.id} không gửi được",
-                             body=body, status="pending", attempts=0,
+                             subject=subject, body=body, status="pending", attempts=0,
                              next_attempt_at=now(), created_at=now()))
     if rows:
         session.execute(insert_ignore(session)(m.tbl(m.OutboxMessage)).values(rows)

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, aliased
 from danvan_workflow.core.calendar import WorkingCalendar
 from danvan_workflow.core.deadline_status import DeadlineState
 from danvan_workflow.core.validity import PlanValidity
-from danvan_workflow.core.vietnamese import days_left_text, format_date_long, nfc
+from danvan_workflow.core.vietnamese import days_left_text, format_date, format_date_long, nfc
 from danvan_workflow.db.models import Deadline, Obligation, Plan, Submission, Unit
 from danvan_workflow.errors import UserError
 
@@ -36,16 +36,33 @@ class DeadlineView:
     status: str
     received_on: dt.date | None
     document_number: str | None
+    period_start: dt.date | None = None
+
+    @property
+    def window_start(self) -> dt.date | None:
+        """A window duty is done over [window_start, window_end] and due on its last day."""
+        return self.period_start if self.window_end is not None else None
 
     def as_json(self) -> dict[str, Any]:
         d = asdict(self)
-        for k in ("due_on", "window_end", "received_on"):
+        d.pop("period_start")
+        d["window_start"] = self.window_start
+        for k in ("due_on", "window_start", "window_end", "received_on"):
             d[k] = d[k].isoformat() if d[k] else None
         d["status_label"] = STATUS_LABELS.get(self.status, self.status)
         return d
 
+    def span_text(self) -> str:
+        """'01/10/2026–31/12/2026' for a window, '' otherwise."""
+        if self.window_start is None or self.window_end is None:
+            return ""
+        return f"{format_date(self.window_start)}–{format_date(self.window_end)}"
+
     def due_text(self) -> str:
-        return format_date_long(self.due_on) if self.due_on else "Thường xuyên"
+        if self.due_on is None:
+            return "Thường xuyên"
+        span = self.span_text()
+        return format_date_long(self.due_on) + (f" (thực hiện trong {span})" if span else "")
 
     def left_text(self, today: dt.date, cal: WorkingCalendar) -> str:
         if self.due_on is None or self.status not in ("open", "extended"):
@@ -93,7 +110,7 @@ def list_deadlines(
         select(Deadline.id, Plan.code, Obligation.code, Obligation.title, reporter.code,
                reporter.name, recipient.code, recipient.name, Deadline.period_key,
                Deadline.period_label, Deadline.due_on, Deadline.window_end, Deadline.status,
-               Submission.received_on, Submission.document_number)
+               Submission.received_on, Submission.document_number, Deadline.period_start)
         .join(Obligation, Obligation.id == Deadline.obligation_id)
         .join(Plan, Plan.id == Obligation.plan_id)
         .join(reporter, reporter.id == Deadline.unit_id)

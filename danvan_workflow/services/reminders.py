@@ -208,10 +208,13 @@ def plan_reminders(session: Session, day: dt.date, *, cal: WorkingCalendar | Non
 def _collect_items(session: Session, day: dt.date) -> None:
     """Reminder items due on `day` into the temp table: focal points, then escalations."""
     D, C, CC = m.tbl(m.Deadline), m.tbl(m.Contact), m.tbl(m.ContactChannel)
-    O = m.tbl(m.Obligation)
+    O, P, U = m.tbl(m.Obligation), m.tbl(m.Plan), m.tbl(m.Unit)
     ladder_id = func.coalesce(TMP_LADDER.c.ladder_id, 0)
+    # archived plans, units and contacts (gone from config/) are never reminded
     base = (
         D.join(O, O.c.id == D.c.obligation_id)
+        .join(P, and_(P.c.id == O.c.plan_id, P.c.archived_at.is_(None)))
+        .join(U, and_(U.c.id == D.c.unit_id, U.c.archived_at.is_(None)))
         .outerjoin(TMP_LADDER, TMP_LADDER.c.obligation_id == D.c.obligation_id)
         .join(TMP_STEPS, and_(TMP_STEPS.c.ladder_id == ladder_id, TMP_STEPS.c.due_on == D.c.due_on))
     )
@@ -227,7 +230,7 @@ def _collect_items(session: Session, day: dt.date) -> None:
                literal(day))
         .select_from(base.join(C, and_(C.c.unit_id == D.c.unit_id, C.c.role == "focal_point"))
                      .join(CC, CC.c.contact_id == C.c.id))
-        .where(D.c.status.in_(ACTIVE), hit, true())
+        .where(D.c.status.in_(ACTIVE), hit, C.c.archived_at.is_(None))
     )
     session.execute(ins(TMP_ITEMS).from_select(cols, reporters)
                     .on_conflict_do_nothing(index_elements=key))
@@ -239,7 +242,8 @@ def _collect_items(session: Session, day: dt.date) -> None:
             and_(C.c.unit_id == O.c.recipient_id, C.c.role == "focal_point"),
             and_(C.c.unit_id == D.c.unit_id, C.c.role == "leader"),
         )).join(CC, CC.c.contact_id == C.c.id))
-        .where(D.c.status.in_(ACTIVE), hit, TMP_STEPS.c.escalation.is_(True), true())
+        .where(D.c.status.in_(ACTIVE), hit, TMP_STEPS.c.escalation.is_(True),
+               C.c.archived_at.is_(None))
     )
     session.execute(ins(TMP_ITEMS).from_select(cols, escalated)
                     .on_conflict_do_nothing(index_elements=key))

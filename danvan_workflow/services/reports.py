@@ -42,6 +42,14 @@ from danvan_workflow.timeutil import today as _today
 OPEN_STATES = (ds.DeadlineState.OPEN.value, ds.DeadlineState.EXTENDED.value)
 
 
+def state_label(status: str) -> str:
+    """'Đã nộp đúng hạn' for 'submitted_on_time': what users read instead of the code."""
+    try:
+        return ds.DeadlineState(status).label
+    except ValueError:
+        return "Đã hủy" if status == "cancelled" else status
+
+
 @dataclass(frozen=True)
 class SubmitResult:
     deadline_id: int
@@ -54,6 +62,10 @@ class SubmitResult:
     on_time: bool
     late_working_days: int
     status: str
+
+    @property
+    def status_label(self) -> str:
+        return state_label(self.status)
 
     @property
     def message(self) -> str:
@@ -77,6 +89,11 @@ class DeadlineChange:
     due_on: dt.date | None
     original_due_on: dt.date | None
     reason: str
+
+    @property
+    def status_text(self) -> str:
+        """'Chưa nộp → Đã gia hạn'."""
+        return f"{state_label(self.before_status)} → {state_label(self.status)}"
 
 
 @dataclass(frozen=True)

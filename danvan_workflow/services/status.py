@@ -6,6 +6,9 @@
 * continuous tasks: the plan tasks whose rule is ``continuous`` ("Thường xuyên"),
   for a unit only those it implements;
 * models by state, and the quota lines that fall short.
+
+Overdue and upcoming leave out archived plans and units (gone from config/); the
+counts by status keep them (history).
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from danvan_workflow.core.quotas import QuotaLine
 from danvan_workflow.db.models import Deadline, DvkModel, Obligation, Plan, PlanTask, PlanTaskUnit
+from danvan_workflow.services.archive import archived_codes
 from danvan_workflow.services.models_dvk import quota_report
 from danvan_workflow.services.queries import (
     DeadlineView,
@@ -62,8 +66,10 @@ def _rate(counts: dict[str, int]) -> Decimal | None:
     return (Decimal(on_time) * 100 / total).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
 
-def _split(items: list[DeadlineView], today: dt.date
+def _split(session: Session, items: list[DeadlineView], today: dt.date
            ) -> tuple[list[DeadlineView], list[DeadlineView]]:
+    plans, units = archived_codes(session)
+    items = [d for d in items if d.plan_code not in plans and d.reporter_code not in units]
     horizon = today + dt.timedelta(days=UPCOMING_DAYS)
     overdue = [d for d in items if d.status in OPEN and d.due_on is not None and d.due_on < today]
     upcoming = [d for d in items
@@ -80,7 +86,7 @@ def unit_status(session: Session, unit_code: str, today: dt.date) -> StatusSumma
     unit = resolve_unit(session, unit_code, field="unit")
     items = list_deadlines(session, end=today + dt.timedelta(days=UPCOMING_DAYS), unit=unit.code,
                            include_continuous=False)
-    overdue, upcoming = _split(items, today)
+    overdue, upcoming = _split(session, items, today)
     counts = dict(session.execute(select(Deadline.status, func.count()).where(
         Deadline.unit_id == unit.id).group_by(Deadline.status)).tuples().all())
     tasks = session.execute(select(PlanTask).join(PlanTaskUnit, PlanTaskUnit.task_id == PlanTask.id)
@@ -91,7 +97,8 @@ def unit_status(session: Session, unit_code: str, today: dt.date) -> StatusSumma
         DvkModel.unit_id == unit.id, DvkModel.year == today.year).group_by(DvkModel.state)
     ).tuples().all())
     short: list[QuotaLine] = []
-    plans = session.execute(select(Plan.code).where(Plan.year == today.year)
+    plans = session.execute(select(Plan.code).where(Plan.year == today.year,
+                                                    Plan.archived_at.is_(None))
                             .order_by(Plan.code)).scalars().all()
     for code in plans:
         short += [line for line in quota_report(session, code, today.year).short
@@ -104,7 +111,7 @@ def plan_status(session: Session, plan_code: str, today: dt.date) -> StatusSumma
     plan = resolve_plan(session, plan_code, field="plan")
     items = list_deadlines(session, end=today + dt.timedelta(days=UPCOMING_DAYS), plan=plan.code,
                            include_continuous=False)
-    overdue, upcoming = _split(items, today)
+    overdue, upcoming = _split(session, items, today)
     counts = dict(session.execute(
         select(Deadline.status, func.count()).join(Obligation, Obligation.id ==
                                                    Deadline.obligation_id)

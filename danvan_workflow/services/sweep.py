@@ -26,7 +26,7 @@ class DailySweep:
         lines = [
             f"Quét ngày {self.day:%d/%m/%Y} — các ngày làm việc được xử lý: {days}",
             f"Hạn báo cáo: thêm {mt.inserted}, dời {mt.moved}.",
-            f"Nhắc hạn đã lập: {p.planned} (trong đó báo cáo cấp trên {p.escalations}), "
+            f"Nhắc hạn đã lập: {p.planned} (trong đó đôn đốc chậm nộp {p.escalations}), "
             f"gộp thành {p.messages} thông báo.",
         ]
         if d is not None:

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from danvan_workflow.core import targets as core
 from danvan_workflow.core.quotas import UnitInfo
-from danvan_workflow.core.vietnamese import nfc
+from danvan_workflow.core.vietnamese import format_percent, nfc
 from danvan_workflow.db.models import Target, Unit, UnitFact
 from danvan_workflow.errors import UserError
 from danvan_workflow.services import audit
@@ -121,8 +121,8 @@ class TargetLine:
     def summary(self) -> str:
         word = "Đạt" if self.achieved else "Chưa đạt"
         comp = core.Comparison(self.comparison).label
-        return nfc(f"{word}: {self.count}/{self.total} đơn vị ({self.percent}%), "
-                   f"chỉ tiêu {comp} {self.threshold_percent}%")
+        return nfc(f"{word}: {self.count}/{self.total} đơn vị ({format_percent(self.percent)}), "
+                   f"chỉ tiêu {comp} {format_percent(self.threshold_percent)}")
 
 
 @dataclass(frozen=True)

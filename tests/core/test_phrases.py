@@ -13,9 +13,11 @@ from danvan_workflow.core.rules import (
     ContinuousRule,
     EveryNMonthsRule,
     FixedRule,
+    MonthlyDayRule,
     OnRequestRule,
     PeriodicRule,
     Rule,
+    WindowRule,
 )
 from danvan_workflow.errors import UserError
 from tests.core.test_calendar import calendar_2026
@@ -63,6 +65,32 @@ CASES: list[tuple[str, list[Rule]]] = [
     ("khi có yêu cầu", [OnRequestRule()]),
     ("Khi có văn bản yêu cầu", [OnRequestRule()]),
     ("đột xuất", [OnRequestRule()]),
+    # leading zeros, both spellings of hằng/hàng
+    ("trước ngày 05/02", [FixedRule(day=5, month=2, mode="before")]),
+    ("chậm nhất ngày 05/02/2024", [FixedRule(day=5, month=2, year=2024, mode="by")]),
+    ("định kỳ 06 tháng, 01 năm", [first_half(), periodic("year")]),
+    ("Định kỳ hàng tháng, 06 tháng, 01 năm",
+     [periodic("month"), first_half(), periodic("year")]),
+    ("định kỳ 03 tháng, 06 tháng", [EveryNMonthsRule(months=(3, 6))]),
+    # the written-out date of official documents
+    ("chậm nhất ngày 25 tháng 7 năm 2023", [FixedRule(day=25, month=7, year=2023, mode="by")]),
+    ("trước ngày 20 tháng 11 hằng năm", [FixedRule(day=20, month=11, mode="before")]),
+    # a fixed day every month
+    ("trước ngày 25 hằng tháng", [MonthlyDayRule(day=25, mode="before")]),
+    ("trước ngày 25 hàng tháng", [MonthlyDayRule(day=25, mode="before")]),
+    ("chậm nhất ngày 5 hằng tháng", [MonthlyDayRule(day=5, mode="by")]),
+    ("chậm nhất là ngày 05 hàng tháng.", [MonthlyDayRule(day=5, mode="by")]),
+    ("trước ngày 31 mỗi tháng", [MonthlyDayRule(day=31, mode="before")]),
+    # a span of time
+    ("trong tháng 3/2027", [WindowRule(start=dt.date(2027, 3, 1), end=dt.date(2027, 3, 31))]),
+    ("trong tháng 02/2028", [WindowRule(start=dt.date(2028, 2, 1), end=dt.date(2028, 2, 29))]),
+    ("trong năm 2025", [WindowRule(start=dt.date(2025, 1, 1), end=dt.date(2025, 12, 31))]),
+    # on request, also inside a list ("báo cáo chuyên đề (nếu có)")
+    ("theo yêu cầu của cấp trên", [OnRequestRule()]),
+    ("định kỳ hằng quý và báo cáo chuyên đề (nếu có)", [periodic("quarter"), OnRequestRule()]),
+    ("6 tháng cuối năm", [periodic("half_year").model_copy(update={"indices": (2,)})]),
+    # "theo quy định" adds nothing to a phrase that names its deadline
+    ("hằng năm theo quy định", [periodic("year")]),
 ]
 
 
@@ -83,6 +111,11 @@ def test_default_offset_parameter() -> None:
 
 def test_normalise_phrase() -> None:
     assert normalise_phrase(" ĐỊNH  KỲ HÀNG QUÝ. ") == "định kỳ hằng quý"
+    assert normalise_phrase("Định kỳ hàng tháng, 06 tháng, 01 năm") == (
+        "định kỳ hằng tháng, 6 tháng, 1 năm"
+    )
+    assert normalise_phrase("báo cáo chuyên đề (nếu có)") == "báo cáo chuyên đề nếu có"
+    assert normalise_phrase("ngày 05 tháng 02 năm 2024") == "ngày 5/2/2024"
 
 
 def test_phrase_due_dates() -> None:
@@ -100,6 +133,13 @@ def test_phrase_due_dates() -> None:
         ("chậm nhất ngày 30/2/2023", "Ngày 30/2/2023 không tồn tại"),
         ("chậm nhất ngày 29/2", "29/2 không có ở mọi năm"),
         ("hằng tuần", "{kind: periodic, period: month"),
+        ("chậm nhất ngày 32 hằng tháng", "phải từ 1 đến 31"),
+        ("ngày 25 hằng tháng", "{kind: monthly_day, day: 25, mode: before} hoặc "
+                               "{kind: monthly_day, day: 25, mode: by}"),
+        ("ngày 31/4", "Ngày 31/4 không tồn tại"),
+        ("tháng 3/2027", "{kind: window, start: 2027-03-01, end: 2027-03-31}"),
+        ("trong tháng 13/2027", "tháng 13 không tồn tại"),
+        ("năm 2025", "{kind: window, start: 2025-01-01, end: 2025-12-31}"),
     ],
 )
 def test_unknown_phrase(text: str, hint: str) -> None:

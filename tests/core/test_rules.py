@@ -15,6 +15,7 @@ from danvan_workflow.core.rules import (
     ContinuousRule,
     EveryNMonthsRule,
     FixedRule,
+    MonthlyDayRule,
     OnRequestRule,
     PeriodicRule,
     Rule,
@@ -144,16 +145,63 @@ def test_validity_window() -> None:
 def test_every_n_months() -> None:
     rule = EveryNMonthsRule(months=(3, 6))
     occ = occurrences(rule, calendar_2026(), FIRST, LAST, anchor=D(2023, 3, 31))
-    assert [o.due for o in occ] == [D(2023, 6, 30), D(2023, 9, 29)]  # 30/9/2023 is Saturday
+    # 30/9/2023 is a Saturday: a period counted in months ends on the next working
+    # day (Bộ luật Dân sự 2015, Điều 148 khoản 5)
+    assert [o.due for o in occ] == [D(2023, 6, 30), D(2023, 10, 2)]
     assert occ[0].period_key == "2023-03-31+3M"
-    occ = occurrences(rule, calendar_2026(), FIRST, LAST, anchor=D(2023, 3, 31), by_shift="next")
-    assert occ[1].due == D(2023, 10, 2)
+    assert "Điều 148" in occ[1].explanation and "Điều 148" not in occ[0].explanation
+    # a rule may ask for the working day before, explicitly; it wins over by_shift
+    previous = EveryNMonthsRule(months=(3, 6), shift="previous")
+    occ = occurrences(previous, calendar_2026(), FIRST, LAST, anchor=D(2023, 3, 31),
+                      by_shift="next")
+    assert occ[1].due == D(2023, 9, 29)
+    occ = occurrences(rule, calendar_2026(), FIRST, LAST, anchor=D(2023, 3, 31),
+                      by_shift="previous")
+    assert occ[1].due == D(2023, 9, 29)
     with_start = EveryNMonthsRule(months=(3,), start=D(2026, 1, 15))
     assert [o.due for o in occurrences(with_start, calendar_2026(), FIRST, LAST)] == [
         D(2026, 4, 15)
     ]
     with pytest.raises(ValueError, match="cần ngày bắt đầu"):
         occurrences(rule, calendar_2026(), FIRST, LAST)
+
+
+def test_monthly_day_before_and_by() -> None:
+    before = MonthlyDayRule(day=25, mode="before")
+    occ = occurrences(before, calendar_2026(), D(2026, 4, 1), D(2026, 5, 31))
+    # 25/04/2026 is a Saturday -> Fri 24; 25/05/2026 is a Monday -> before it: Fri 22
+    assert [(o.period_key, o.period_label, o.due) for o in occ] == [
+        ("2026-04", "tháng 4/2026", D(2026, 4, 24)),
+        ("2026-05", "tháng 5/2026", D(2026, 5, 22)),
+    ]
+    assert occ[0].explanation.startswith("Trước ngày 25/04/2026 → hạn Thứ Sáu, 24/04/2026")
+    by = MonthlyDayRule(day=5, mode="by")
+    (occ5,) = occurrences(by, calendar_2026(), D(2026, 9, 1), D(2026, 9, 30))
+    assert occ5.due == D(2026, 9, 4)  # 05/09/2026 is a Saturday
+    nxt = MonthlyDayRule(day=5, mode="by", shift="next")
+    (occ5,) = occurrences(nxt, calendar_2026(), D(2026, 9, 1), D(2026, 9, 30))
+    assert occ5.due == D(2026, 9, 7)
+
+
+def test_monthly_day_clamped_to_the_months_end() -> None:
+    rule = MonthlyDayRule(day=31, mode="by")
+    occ = occurrences(rule, calendar_2026(), D(2026, 2, 1), D(2026, 4, 30))
+    # 28/02 is a Saturday -> 27; 31/03 a Tuesday; 30/04 and 01/05 holidays -> 29/04
+    assert [o.due for o in occ] == [D(2026, 2, 27), D(2026, 3, 31), D(2026, 4, 29)]
+    assert MonthlyDayRule(day=31, mode="by").date_in(2024, 2) == D(2024, 2, 29)
+    with pytest.raises(RuleError, match="'mode': thiếu trường bắt buộc"):
+        parse_rule({"kind": "monthly_day", "day": 5})
+
+
+def test_monthly_day_range_and_validity() -> None:
+    # a 'before' due date falling in the previous month is still found
+    rule = MonthlyDayRule(day=1, mode="before")
+    occ = occurrences(rule, calendar_2026(), D(2026, 3, 1), D(2026, 3, 31))
+    assert [(o.period_key, o.due) for o in occ] == [("2026-04", D(2026, 3, 31))]
+    bounded = MonthlyDayRule(day=10, mode="by", valid_from=D(2026, 6, 1),
+                             valid_until=D(2026, 8, 31))
+    occ = occurrences(bounded, calendar_2026(), D(2026, 1, 1), D(2026, 12, 31))
+    assert [o.period_key for o in occ] == ["2026-06", "2026-07", "2026-08"]
 
 
 def test_window_rules() -> None:
@@ -198,11 +246,24 @@ def test_explanations_are_vietnamese_nfc() -> None:
         WindowRule(period="quarter"),
         ContinuousRule(),
         OnRequestRule(),
+        MonthlyDayRule(day=25, mode="before"),
+        MonthlyDayRule(day=31, mode="by", shift="next"),
+        EveryNMonthsRule(months=(3, 6), shift="previous"),
     ]
     texts = [explain_rule(r) for r in rules]
     assert texts[0] == "Trước ngày 20/11 hằng năm (nộp chậm nhất ngày làm việc liền trước)"
     assert texts[2].startswith("Định kỳ hằng tháng (kỳ báo cáo theo Nghị định 09/2019/NĐ-CP)")
     assert "áp dụng từ 01/01/2023" in texts[4]
+    assert texts[4].startswith("Sau 3 tháng, 6 tháng kể từ ngày bắt đầu thực hiện, gặp ngày nghỉ "
+                               "thì dời sang ngày làm việc kế tiếp (Bộ luật Dân sự 2015, Điều 148)")
+    assert texts[6] == "Thường xuyên: nhiệm vụ không có hạn cụ thể"
+    assert texts[8] == "Trước ngày 25 hằng tháng (nộp chậm nhất ngày làm việc liền trước)"
+    assert texts[9] == (
+        "Chậm nhất ngày 31 hằng tháng (gặp ngày nghỉ thì dời sang ngày làm việc kế tiếp; "
+        "tháng không có ngày 31 thì tính ngày cuối tháng)"
+    )
+    assert "Điều 148" not in texts[10] and "liền trước" in texts[10]
+    assert "Điều 148" not in explain_rule(rules[4], by_shift="previous")
     assert all(unicodedata.is_normalized("NFC", t) for t in texts)
     occ = occurrences(rules[1], calendar_2026(), FIRST, LAST)
     assert occ[0].explanation.startswith("Chậm nhất ngày 15/12/2024 → hạn Thứ Sáu, 13/12/2024")
@@ -223,6 +284,12 @@ def test_adapter_parses_yaml_shapes() -> None:
     )
     assert isinstance(rule, FixedRule)
     assert RULE_ADAPTER.validate_python({"kind": "continuous"}) == ContinuousRule()
+    rule = RULE_ADAPTER.validate_python({"kind": "monthly_day", "day": "25", "mode": "before"})
+    assert rule == MonthlyDayRule(day=25, mode="before")
+    rule = RULE_ADAPTER.validate_python({"kind": "every_n_months", "months": [3, 6],
+                                         "shift": "previous"})
+    assert isinstance(rule, EveryNMonthsRule) and rule.shift == "previous"
+    assert EveryNMonthsRule(months=(3,)).shift is None  # the law decides (Điều 148)
 
 
 @pytest.mark.parametrize(
@@ -252,6 +319,13 @@ def test_adapter_parses_yaml_shapes() -> None:
         ),
         ({"kind": "every_n_months", "months": []}, "danh sách số tháng"),
         ({"kind": "every_n_months", "months": [3, 3]}, "bị lặp"),
+        ({"kind": "every_n_months", "months": [3], "shift": "later"}, "Cách dời ngày (shift)"),
+        ({"kind": "monthly_day", "day": 32, "mode": "by"}, "phải từ 1 đến 31"),
+        ({"kind": "monthly_day", "day": 5, "month": 2, "mode": "by"}, "khóa không được phép"),
+        (
+            {"kind": "monthly_day", "day": 25, "mode": "before", "shift": "next"},
+            "chỉ dùng với 'mode: by'",
+        ),
         ({"kind": "window"}, "Cần 'period' hoặc đủ cả 'start' và 'end'"),
         (
             {"kind": "window", "start": "2023-07-25", "end": "2023-07-01"},

@@ -75,9 +75,11 @@ def test_register_and_walk_happy_path(db: str) -> None:
             res = models_dvk.transition_model(s, mid, ev.value, PAYLOADS.get(ev), "test")
         if ev is Event.START:
             assert [d.period_key for d in res.deadlines] == [f"model:{mid}:3m", f"model:{mid}:6m"]
-            # 01/05/2026 is a holiday (Fri) -> Thu 30/04 also off -> Wed 29/04; 01/08 is a Sat
-            assert [d.due_on for d in res.deadlines] == [dt.date(2026, 4, 29),
-                                                         dt.date(2026, 7, 31)]
+            # a period counted in months ending on a day off ends on the next working day
+            # (Bộ luật Dân sự 2015, Điều 148): 01/05/2026 is a holiday (Fri) -> Mon 04/05;
+            # 01/08/2026 is a Saturday -> Mon 03/08
+            assert [d.due_on for d in res.deadlines] == [dt.date(2026, 5, 4),
+                                                         dt.date(2026, 8, 3)]
     with session_scope() as s:
         m = s.get(DvkModel, mid)
         assert m is not None and m.state == "replicated"

@@ -187,3 +187,24 @@ def test_open_ended_rule_in_a_one_year_plan_is_warned_with_file_and_line(
     first = warnings[0]
     assert "plans/duc-pho-kl1231.yaml:23:" in first  # the line of the task
     assert "chỉ áp dụng đến 31/12/2022" in first
+
+
+def test_a_window_is_listed_and_exported_as_its_whole_span() -> None:
+    from icalendar import Calendar
+
+    from danvan_workflow.adapters.exporters.ics import to_ics
+    from danvan_workflow.services.queries import list_deadlines
+
+    with session_scope() as s:
+        items = [d for d in list_deadlines(s, unit="TN.DUK", start=dt.date(2026, 12, 1),
+                                           end=dt.date(2026, 12, 31))
+                 if d.period_label == "quý IV/2026"]
+    assert len(items) == 1
+    q4 = items[0]
+    assert q4.as_json()["window_start"] == "2026-10-01"
+    assert q4.as_json()["due_on"] == "2026-12-31"
+    assert q4.due_text() == "Thứ Năm, 31/12/2026 (thực hiện trong 01/10/2026–31/12/2026)"
+    events = [e for e in Calendar.from_ical(to_ics(items)).walk("VEVENT")]
+    assert events[0].decoded("dtstart") == dt.date(2026, 10, 1)
+    assert events[0].decoded("dtend") == dt.date(2027, 1, 1)
+    assert str(events[0]["summary"]).startswith("Thực hiện: ")

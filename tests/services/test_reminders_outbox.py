@@ -11,6 +11,7 @@ from sqlalchemy import Engine, func, select, text
 from sqlalchemy.orm import Session
 
 from danvan_workflow.adapters.channels.base import close_http_clients
+from danvan_workflow.core.vietnamese import title_with_period
 from danvan_workflow.db import models as m
 from danvan_workflow.services import config as config_service
 from danvan_workflow.services.calendar import calendar_for
@@ -90,12 +91,16 @@ def test_email_reminder_decodes_exactly(loaded: Engine, smtp: FakeSMTPServer) ->
     key, title = single
     mail = next(x for x in smtp.messages if x.message["Message-ID"] == f"<{key}@danvan-workflow>")
     subject = mail.message["Subject"]
-    assert subject == f"Nhắc hạn báo cáo 6 tháng đầu năm 2027: {title}"
-    assert subject.startswith("Nhắc hạn báo cáo 6 tháng")
+    name = title_with_period(title, "6 tháng đầu năm 2027")
+    assert subject == f"Nhắc hạn: {name} — hạn Thứ Tư, 16/06/2027"
+    assert name.endswith(" 6 tháng đầu năm 2027") and "6 tháng 6 tháng" not in name
     body = mail.message.get_body(preferencelist=("plain",)).get_content()
-    assert "Kỳ báo cáo: 6 tháng đầu năm 2027" in body
-    assert "Hạn nộp: Thứ Tư, 16/06/2027 (còn 10 ngày làm việc)" in body
-    assert "Kế hoạch: 19-KH/BCĐ" in body
+    assert f"\n{name}\n" in body
+    assert "- Hạn nộp: Thứ Tư, 16/06/2027 (còn 10 ngày làm việc)" in body
+    assert "- Căn cứ: Kế hoạch số 19-KH/BCĐ" in body
+    # 2027 has no confirmed holiday calendar yet
+    assert ("Lưu ý: lịch nghỉ năm 2027 chưa được công bố chính thức, hạn có thể thay đổi."
+            in body)
     html = mail.message.get_body(preferencelist=("html",)).get_content()
     assert "Thứ Tư, 16/06/2027" in html
 

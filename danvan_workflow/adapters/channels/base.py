@@ -82,6 +82,13 @@ class SendResult:
     retry_after: float | None = None  # seconds, from Retry-After or Zalo rate-limit codes
     provider_reply: str | None = None  # short, secrets redacted
     error: str | None = None  # redacted
+    # the channel refuses this recipient for good (e.g. Zalo -230 outside the interaction
+    # window): the dispatcher may take the next channel of the contact's fallback chain
+    recipient_refused: bool = False
+    # fewer attempts than the channel's max_attempts (e.g. an undocumented provider code)
+    attempt_cap: int | None = None
+    # parts of a multi-part message delivered so far (Zalo Bot chunks), None otherwise
+    parts_sent: int | None = None
 
     @property
     def retryable(self) -> bool:
@@ -93,9 +100,11 @@ class SendResult:
 
     @classmethod
     def retry(
-        cls, error: str, *, retry_after: float | None = None, reply: str | None = None
+        cls, error: str, *, retry_after: float | None = None, reply: str | None = None,
+        attempt_cap: int | None = None,
     ) -> SendResult:
-        return cls(ok=False, retry_after=retry_after, provider_reply=reply, error=error)
+        return cls(ok=False, retry_after=retry_after, provider_reply=reply, error=error,
+                   attempt_cap=attempt_cap)
 
     @classmethod
     def fail(cls, error: str, *, reply: str | None = None) -> SendResult:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from dataclasses import dataclass, replace
 from typing import Any
 
 from apprise.common import OverflowMode
@@ -31,6 +32,9 @@ from danvan_workflow.adapters.channels.base import (
 from danvan_workflow.timeutil import TZ
 
 TEXT_LIMIT = 2000
+# ``dvzoa://managed@USER``: the access token comes from the token store
+# (services/zalo_tokens.py), refreshed automatically; any other value is a fixed token.
+MANAGED_TOKEN = "managed"
 RATE_LIMIT_WAIT = 60.0
 QUOTA_WAIT = 3600.0
 
@@ -48,60 +52,87 @@ def _fixed(seconds: float) -> Callable[[], float]:
     return lambda: seconds
 
 
-# Zalo OpenAPI (OA + ZNS) error codes with a known meaning. Codes not listed
-# here are treated as temporary (retry with the dispatcher's backoff).
-# Value: None = permanent; a callable = retryable after that many seconds.
-ZALO_ERROR_CODES: dict[int, tuple[str, Callable[[], float] | None]] = {
-    # --- rate limits and quotas (retry later)
-    -32: ("vượt giới hạn số yêu cầu mỗi phút", _fixed(RATE_LIMIT_WAIT)),
-    -211: ("OA hết hạn mức gửi", _fixed(QUOTA_WAIT)),
-    -218: ("người nhận đã nhận quá số tin cho phép", _fixed(QUOTA_WAIT)),
-    -223: ("OA hết hạn mức gửi trong ngày", lambda: seconds_until_local(0)),
-    -115: ("hết hạn mức hoặc số dư ZNS", _fixed(QUOTA_WAIT)),
-    -133: ("không được gửi ZNS ban đêm (22h-6h)", lambda: seconds_until_local(6)),
-    -144: ("OA hết hạn mức ZNS trong ngày", lambda: seconds_until_local(0)),
-    # --- permanent: configuration or recipient problems
-    -201: ("tham số không hợp lệ", None),
-    -204: ("OA đã bị xóa", None),
-    -205: ("OA không tồn tại", None),
-    -210: ("tham số vượt giới hạn", None),
-    -212: ("OA chưa đăng ký API này", None),
-    -213: ("người nhận chưa quan tâm (follow) OA", None),
-    -215: ("app id không hợp lệ", None),
-    -216: ("access token không hợp lệ", None),
-    -217: ("người nhận đã chặn tin nhắn", None),
-    -219: ("ứng dụng đã bị gỡ", None),
-    -220: ("access token đã hết hạn hoặc không hợp lệ", None),
-    -221: ("OA chưa được xác thực", None),
-    -224: ("OA chưa mua gói dịch vụ", None),
-    -227: ("tài khoản người nhận bị khóa hoặc không hoạt động", None),
-    -230: ("người nhận không tương tác với OA trong 7 ngày", None),
-    -232: ("người nhận chưa tương tác với OA", None),
-    -108: ("số điện thoại không hợp lệ", None),
-    -109: ("template id không hợp lệ", None),
-    -111: ("dữ liệu template rỗng", None),
-    -112: ("dữ liệu template không hợp lệ", None),
-    -114: ("người nhận không nhận được ZNS", None),
-    -117: ("OA hoặc ứng dụng chưa được cấp quyền template", None),
-    -118: ("tài khoản Zalo không tồn tại hoặc bị vô hiệu hóa", None),
-    -119: ("tài khoản không thể nhận ZNS", None),
-    -124: ("access token không hợp lệ", None),
-    -131: ("template chưa được duyệt", None),
-    -135: ("OA chưa được cấp quyền gửi ZNS", None),
-    -139: ("người nhận từ chối loại tin này", None),
+# Zalo OpenAPI (OA + ZNS) error codes with a publicly documented meaning. Every entry
+# names its source (see docs/operations.md and /work/shared/reference/zalo.md):
+#   [hoangnd25]  github.com/hoangnd25/monorepo, wip/zalo-platform-integration.md (third party)
+#   [caresoft]   doc.caresoft.vn, Zalo id error table (third party)
+#   [fix230]     github.com/khoicodedao/Poto_platform, docs/FIX_ERROR_230.md; Zalo OA
+#                support article 64000261136 (zalooa.freshdesk.com)
+#   [zalo.cloud] zalo.cloud ZNS guideline "handle-error-code" (official)
+#   [kata]       github.com/KataChannel/katastarterkit, external/README_ZALO_ZNS.md (third party)
+# A code not listed here has no source: it is retried UNKNOWN_CODE_ATTEMPTS times at
+# most, then dead-lettered (the operators are alerted). -115, -133 and -144 were once
+# listed as quota / night codes; no public source confirms them, so they are unknown.
+# -201 is disputed ("invalid field" [hoangnd25], "invalid access token" [caresoft]) and
+# is treated as unknown too.
+UNKNOWN_CODE_ATTEMPTS = 3
+
+
+@dataclass(frozen=True)
+class ZaloCode:
+    meaning: str  # Vietnamese, shown to operators
+    wait: Callable[[], float] | None = None  # None: permanent; else retry after that long
+    refused: bool = False  # this recipient cannot be reached on this channel
+    token: bool = False  # the access token is invalid or expired (refresh, retry once)
+
+
+ZALO_ERROR_CODES: dict[int, ZaloCode] = {
+    # --- OA Open API v3 (also returned by ZNS for shared account problems)
+    -32: ZaloCode("vượt giới hạn số yêu cầu mỗi phút", _fixed(RATE_LIMIT_WAIT)),  # [hoangnd25]
+    -211: ZaloCode("OA hết hạn mức gửi", _fixed(QUOTA_WAIT)),  # [hoangnd25]
+    -213: ZaloCode("người nhận chưa quan tâm (follow) OA", refused=True),  # [hoangnd25]
+    -216: ZaloCode("access token không hợp lệ", token=True),  # [hoangnd25]
+    -218: ZaloCode("người nhận đã nhận quá số tin cho phép", _fixed(QUOTA_WAIT)),  # [hoangnd25]
+    -220: ZaloCode("access token đã hết hạn", token=True),  # [hoangnd25]
+    # permanent: the OA has not been granted this API (not a quota) [hoangnd25]
+    -223: ZaloCode("OA chưa được cấp quyền dùng API này"),
+    -227: ZaloCode("tài khoản người nhận bị khóa hoặc không hoạt động 45 ngày",
+                   refused=True),  # [hoangnd25]
+    # outside the interaction window of consultation messages [hoangnd25] [fix230]
+    -230: ZaloCode("người nhận không tương tác với OA trong thời gian cho phép", refused=True),
+    -232: ZaloCode("người nhận chưa tương tác với OA trong thời gian cho phép",
+                   refused=True),  # [hoangnd25] [fix230]
+    # promotion messages are refused at night [hoangnd25]; the night's end (06:00) is
+    # an assumption: no source gives the hours
+    -234: ZaloCode("không được gửi loại tin này ban đêm", lambda: seconds_until_local(6)),
+    -244: ZaloCode("người nhận đã chặn loại tin này", refused=True),  # [hoangnd25]
+    # --- ZNS
+    -100: ZaloCode("lỗi không xác định, thử lại sau", _fixed(RATE_LIMIT_WAIT)),  # [zalo.cloud]
+    -108: ZaloCode("số điện thoại không hợp lệ", refused=True),  # [zalo.cloud]
+    -109: ZaloCode("template id không hợp lệ"),  # [zalo.cloud]
+    -111: ZaloCode("dữ liệu template rỗng"),  # [zalo.cloud]
+    -112: ZaloCode("dữ liệu template không hợp lệ"),  # [zalo.cloud]
+    -118: ZaloCode("tài khoản Zalo không tồn tại", refused=True),  # [kata]
+    -124: ZaloCode("access token không hợp lệ", token=True),  # [kata]
+    -131: ZaloCode("template chưa được duyệt"),  # [kata]
 }
+
+TOKEN_CODES = frozenset(c for c, v in ZALO_ERROR_CODES.items() if v.token)
 
 
 def classify_zalo_error(code: int, message: str, reply: HttpReply, service: str) -> SendResult:
     known = ZALO_ERROR_CODES.get(code)
-    detail = f"{service} lỗi {code}: {message}".strip()
     if known is None:
-        return SendResult.retry(detail, reply=reply.short)
-    meaning, wait = known
-    detail = f"{service} lỗi {code} ({meaning}): {message}".strip()
-    if wait is None:
-        return SendResult.fail(detail, reply=reply.short)
-    return SendResult.retry(detail, retry_after=wait(), reply=reply.short)
+        detail = f"{service} lỗi {code} (mã lỗi chưa có tài liệu): {message}".strip()
+        return SendResult.retry(detail, reply=reply.short, attempt_cap=UNKNOWN_CODE_ATTEMPTS)
+    detail = f"{service} lỗi {code} ({known.meaning}): {message}".strip()
+    if known.wait is None:
+        return replace(SendResult.fail(detail, reply=reply.short),
+                       recipient_refused=known.refused)
+    return SendResult.retry(detail, retry_after=known.wait(), reply=reply.short)
+
+
+def reply_code(reply: HttpReply) -> int | None:
+    """The ``error`` code of an OpenAPI reply (None when not a 2xx JSON reply)."""
+    if not 200 <= reply.status < 300:
+        return None
+    data = reply.json()
+    if not isinstance(data, dict):
+        return None
+    try:
+        return int(data["error"])
+    except (KeyError, TypeError, ValueError):
+        return None
 
 
 def classify_openapi_reply(reply: HttpReply, service: str) -> SendResult:
@@ -131,7 +162,8 @@ class ZaloOpenApiPlugin(DeliveringPlugin):
     target_label = "target"
 
     def __init__(
-        self, access_token: str | None = None, target: str | None = None, **kwargs: Any
+        self, access_token: str | None = None, target: str | None = None,
+        oauth: str | None = None, **kwargs: Any
     ) -> None:
         super().__init__(**kwargs)
         if not access_token or not target:
@@ -140,25 +172,55 @@ class ZaloOpenApiPlugin(DeliveringPlugin):
             raise TypeError(msg)
         self.access_token = access_token
         self.target = target
+        self.oauth_base = oauth or None
+
+    @property
+    def managed(self) -> bool:
+        """``managed`` as the token: use the app's stored, auto-refreshed token."""
+        return self.access_token == MANAGED_TOKEN
 
     def secrets(self) -> list[str]:
-        return [self.access_token]
+        return [] if self.managed else [self.access_token]
 
-    def post(self, path: str, payload: dict[str, Any], timeout: float) -> SendResult:
+    def _post(self, path: str, payload: dict[str, Any], timeout: float,
+              token: str) -> tuple[SendResult, int | None]:
+        secrets = [*self.secrets(), token]
         try:
             reply = http_request(
                 f"{self.base_url}{path}",
                 payload=payload,
-                headers={"access_token": self.access_token},
+                headers={"access_token": token},
                 timeout=timeout,
                 verify=self.verify_certificate,
             )
         except TransportError as exc:
-            return transport_failure(exc).redacted(self.secrets())
-        return classify_openapi_reply(reply, self.service_name).redacted(self.secrets())
+            return transport_failure(exc).redacted(secrets), None
+        result = classify_openapi_reply(reply, self.service_name).redacted(secrets)
+        return result, reply_code(reply)
+
+    def post(self, path: str, payload: dict[str, Any], timeout: float) -> SendResult:
+        if not self.managed:
+            return self._post(path, payload, timeout, self.access_token)[0]
+        from danvan_workflow.services import zalo_tokens
+
+        try:
+            token = zalo_tokens.access_token(oauth_base=self.oauth_base, timeout=timeout)
+            result, code = self._post(path, payload, timeout, token)
+            if code not in TOKEN_CODES:
+                return result
+            # expired or revoked early: refresh (unless another worker already did) and
+            # send once more
+            token = zalo_tokens.access_token(oauth_base=self.oauth_base, stale=token,
+                                             timeout=timeout)
+            result, code = self._post(path, payload, timeout, token)
+        except zalo_tokens.TokenUnavailable as exc:
+            return exc.result()
+        if code in TOKEN_CODES:  # refused twice in a row: retry later, a bounded number
+            return replace(result, permanent=False, attempt_cap=UNKNOWN_CODE_ATTEMPTS)
+        return result
 
     def extra_params(self) -> dict[str, str]:
-        return {}
+        return {"oauth": self.oauth_base} if self.oauth_base else {}
 
     def url(self, privacy: bool = False, *args: Any, **kwargs: Any) -> str:
         params = self.base_param(self.url_parameters(*args, privacy=privacy, **kwargs))
@@ -187,6 +249,8 @@ class ZaloOpenApiPlugin(DeliveringPlugin):
         results["password"] = None
         if results["qsd"].get("base"):
             results["base"] = results["qsd"]["base"]
+        if results["qsd"].get("oauth"):
+            results["oauth"] = results["qsd"]["oauth"]
         return results
 
 
@@ -221,7 +285,8 @@ class NotifyDanvanZaloOA(ZaloOpenApiPlugin):
     )
     template_args = dict(
         NotifyBase.template_args,
-        **{"base": {"name": gettext_lazy("Base URL"), "type": "string"}},
+        **{"base": {"name": gettext_lazy("Base URL"), "type": "string"},
+           "oauth": {"name": gettext_lazy("OAuth Base URL"), "type": "string"}},
     )
 
     @property

@@ -85,6 +85,7 @@ class NotifyDanvanZaloZNS(ZaloOpenApiPlugin):
         NotifyBase.template_args,
         **{
             "base": {"name": gettext_lazy("Base URL"), "type": "string"},
+            "oauth": {"name": gettext_lazy("OAuth Base URL"), "type": "string"},
             "template": {"name": gettext_lazy("Template ID"), "type": "string", "required": True},
             "body_param": {"name": gettext_lazy("Body Parameter"), "type": "string"},
             "mode": {"name": gettext_lazy("Mode"), "type": "string"},
@@ -149,7 +150,7 @@ class NotifyDanvanZaloZNS(ZaloOpenApiPlugin):
         return self.post("/message/template", payload, timeout)
 
     def extra_params(self) -> dict[str, str]:
-        params = {"template": self.template_id}
+        params = {**super().extra_params(), "template": self.template_id}
         if self.body_param:
             params["body_param"] = self.body_param
         if self.mode:

@@ -25,12 +25,15 @@ def to_ics(items: Iterable[DeadlineView], *, host: str = "danvan-workflow") -> b
         ev = Event()
         ev.add("uid", f"deadline-{d.id}@{host}")
         ev.add("dtstamp", stamp)
-        ev.add("dtstart", d.due_on)
+        # a window is shown as its whole span; anything else on its due day
+        ev.add("dtstart", d.window_start or d.due_on)
         ev.add("dtend", (d.window_end or d.due_on) + dt.timedelta(days=1))
-        ev.add("summary", f"Hạn: {d.title} — {d.reporter_name}")
+        word = "Thực hiện" if d.window_start else "Hạn"
+        ev.add("summary", f"{word}: {d.title} — {d.reporter_name}")
         ev.add("description", "\n".join([
             f"Kế hoạch: {d.plan_code}",
             f"Kỳ báo cáo: {d.period_label}",
+            f"Hạn: {d.due_text()}",
             f"Đơn vị báo cáo: {d.reporter_name} ({d.reporter_code})",
             f"Nơi nhận: {d.recipient_name} ({d.recipient_code})",
             f"Trạng thái: {STATUS_LABELS.get(d.status, d.status)}",
