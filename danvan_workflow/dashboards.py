@@ -12,9 +12,10 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import case, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from danvan_workflow.core.ontime import on_time_rate
 from danvan_workflow.core.vietnamese import format_percent
 from danvan_workflow.db import models as m
 from danvan_workflow.services.archive import archived_codes
@@ -22,6 +23,7 @@ from danvan_workflow.services.calendar import calendar_for, unconfirmed_note
 from danvan_workflow.services.cycles import CycleLine
 from danvan_workflow.services.outbox import STATUS_LABELS as OUTBOX_LABELS
 from danvan_workflow.services.queries import STATUS_LABELS, DeadlineView, list_deadlines
+from danvan_workflow.services.views import on_time_columns
 from danvan_workflow.timeutil import now
 
 MAX_ROWS = 500
@@ -94,8 +96,8 @@ def overdue(session: Session, day: dt.date) -> Table:
 def _rate_rows(rows: list[tuple[Any, ...]], label: str) -> list[dict[str, Any]]:
     out = []
     for code, name, on_time, late, open_due, total in rows:
-        done = int(on_time or 0) + int(late or 0)
-        rate = format_percent(100 * int(on_time or 0) / done) if done else "—"
+        r = on_time_rate(int(on_time or 0), int(late or 0), int(open_due or 0))
+        rate = format_percent(r) if r is not None else "—"
         out.append({label: f"{name} ({code})", "Đúng hạn": int(on_time or 0),
                     "Trễ hạn": int(late or 0), "Quá hạn chưa nộp": int(open_due or 0),
                     "Tổng số hạn": int(total), "Tỷ lệ đúng hạn": rate})
@@ -103,13 +105,7 @@ def _rate_rows(rows: list[tuple[Any, ...]], label: str) -> list[dict[str, Any]]:
 
 
 def _rate_columns(day: dt.date) -> list[Any]:
-    D = m.Deadline
-    return [
-        func.sum(case((D.status == "submitted_on_time", 1), else_=0)),
-        func.sum(case((D.status == "submitted_late", 1), else_=0)),
-        func.sum(case((D.status.in_(OPEN) & (D.due_on < day), 1), else_=0)),
-        func.count(D.id),
-    ]
+    return [*on_time_columns(day), func.count(m.Deadline.id)]
 
 
 def rates_by_unit(session: Session, day: dt.date) -> Table:

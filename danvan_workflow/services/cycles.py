@@ -26,6 +26,7 @@ from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any, Literal
 
 from sqlalchemy import (
@@ -45,6 +46,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from danvan_workflow.core.calendar import WorkingCalendar
+from danvan_workflow.core.ontime import on_time_rate
 from danvan_workflow.core.vietnamese import format_date, format_percent, nfc, title_with_period
 from danvan_workflow.db import models as m
 from danvan_workflow.db.sql import insert_ignore, temp_tables
@@ -121,9 +123,11 @@ class CycleLine:
         return [u for u in self.units if u[3] in OPEN]
 
     @property
-    def on_time_rate(self) -> float | None:
-        counted = [u for u in self.units if u[3] not in ("waived", "cancelled")]
-        return round(100 * self.on_time / len(counted), 1) if counted else None
+    def on_time_rate(self) -> Decimal | None:
+        """The one definition (core/ontime.py): the cycle closes after the due date, so
+        every unit still open is overdue."""
+        late = sum(1 for u in self.units if u[3] == "submitted_late")
+        return on_time_rate(self.on_time, late, len(self.missing))
 
 
 def since_previous_working_day(day: dt.date, cal: WorkingCalendar) -> tuple[dt.date, dt.date]:

@@ -2,7 +2,7 @@
 
 * overdue: open or extended deadlines due before `today`;
 * upcoming: open or extended deadlines due within the next 14 days (today included);
-* on-time rate: reports submitted on time / all reports submitted (None when none);
+* on-time rate: the one definition of core/ontime.py, counted by services/views.py;
 * continuous tasks: the plan tasks whose rule is ``continuous`` ("Thường xuyên"),
   for a unit only those it implements;
 * models by state, and the quota lines that fall short.
@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -30,6 +30,7 @@ from danvan_workflow.services.queries import (
     resolve_plan,
     resolve_unit,
 )
+from danvan_workflow.services.views import on_time_counts
 
 UPCOMING_DAYS = 14
 OPEN = ("open", "extended")
@@ -44,7 +45,7 @@ class StatusSummary:
     overdue: list[DeadlineView] = field(default_factory=list)
     upcoming: list[DeadlineView] = field(default_factory=list)
     counts: dict[str, int] = field(default_factory=dict)  # deadline status -> count
-    on_time_rate: Decimal | None = None  # percent, 2 decimals
+    on_time_rate: Decimal | None = None  # percent, 1 decimal (core/ontime.py)
     continuous_tasks: list[str] = field(default_factory=list)
     models: dict[str, int] = field(default_factory=dict)  # model state -> count
     quota_short: list[QuotaLine] = field(default_factory=list)
@@ -56,14 +57,6 @@ class StatusSummary:
     @property
     def submitted_count(self) -> int:
         return self.counts.get("submitted_on_time", 0) + self.counts.get("submitted_late", 0)
-
-
-def _rate(counts: dict[str, int]) -> Decimal | None:
-    on_time = counts.get("submitted_on_time", 0)
-    total = on_time + counts.get("submitted_late", 0)
-    if not total:
-        return None
-    return (Decimal(on_time) * 100 / total).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
 
 def _split(session: Session, items: list[DeadlineView], today: dt.date
@@ -104,7 +97,8 @@ def unit_status(session: Session, unit_code: str, today: dt.date) -> StatusSumma
         short += [line for line in quota_report(session, code, today.year).short
                   if line.unit_code == unit.code]
     return StatusSummary("unit", unit.code, unit.name, today, overdue, upcoming, counts,
-                         _rate(counts), _continuous(list(tasks)), models, short)
+                         on_time_counts(session, today, unit_id=unit.id).rate,
+                         _continuous(list(tasks)), models, short)
 
 
 def plan_status(session: Session, plan_code: str, today: dt.date) -> StatusSummary:
@@ -122,4 +116,5 @@ def plan_status(session: Session, plan_code: str, today: dt.date) -> StatusSumma
         DvkModel.plan_id == plan.id).group_by(DvkModel.state)).tuples().all())
     short = quota_report(session, plan.code, plan.year).short
     return StatusSummary("plan", plan.code, plan.title, today, overdue, upcoming, counts,
-                         _rate(counts), _continuous(list(tasks)), models, short)
+                         on_time_counts(session, today, plan_id=plan.id).rate,
+                         _continuous(list(tasks)), models, short)

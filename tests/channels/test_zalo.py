@@ -11,7 +11,11 @@ import pytest
 
 from danvan_workflow.adapters.channels import OutgoingMessage, send
 from danvan_workflow.adapters.channels.zalo_bot import TEXT_LIMIT, split_text
-from danvan_workflow.adapters.channels.zalo_oa import seconds_until_local
+from danvan_workflow.adapters.channels.zalo_oa import (
+    UNKNOWN_CODE_ATTEMPTS,
+    ZALO_ERROR_CODES,
+    seconds_until_local,
+)
 from danvan_workflow.adapters.channels.zalo_zns import normalize_phone, tracking_id
 from danvan_workflow.timeutil import TZ
 from tests.channels.conftest import BOT_TOKEN, OA_TOKEN, SHORT
@@ -105,20 +109,26 @@ def test_zns_sends_template(zalo: FakeZaloServer, message: OutgoingMessage) -> N
 
 
 @pytest.mark.parametrize(
-    ("code", "permanent", "has_wait"),
+    ("code", "permanent", "has_wait", "refused"),
     [
-        (-32, False, True),  # rate limit per minute
-        (-223, False, True),  # daily quota
-        (-144, False, True),  # ZNS daily quota
-        (-216, True, False),  # invalid access token
-        (-124, True, False),  # invalid access token (ZNS)
-        (-213, True, False),  # user not a follower
-        (-108, True, False),  # invalid phone
-        (-99999, False, False),  # unknown: retry with the dispatcher's backoff
+        (-32, False, True, False),  # rate limit per minute
+        (-211, False, True, False),  # OA out of quota
+        (-223, True, False, False),  # OA not granted this API: permanent, not a quota
+        (-244, True, False, True),  # user blocked this message type
+        (-230, True, False, True),  # outside the interaction window
+        (-216, True, False, False),  # invalid access token
+        (-124, True, False, False),  # invalid access token (ZNS)
+        (-213, True, False, True),  # user not a follower
+        (-108, True, False, True),  # invalid phone
+        (-100, False, True, False),  # ZNS: unknown error, retry later
+        (-144, False, False, False),  # no public source: bounded retries
+        (-201, False, False, False),  # disputed meaning: bounded retries
+        (-99999, False, False, False),  # unknown: bounded retries
     ],
 )
 def test_zalo_error_codes(
-    zalo: FakeZaloServer, message: OutgoingMessage, code: int, permanent: bool, has_wait: bool
+    zalo: FakeZaloServer, message: OutgoingMessage, code: int, permanent: bool, has_wait: bool,
+    refused: bool,
 ) -> None:
     for url in (oa_url(zalo), zns_url(zalo)):
         zalo.zalo_error_next(1, code, "lỗi giả lập")
@@ -126,7 +136,28 @@ def test_zalo_error_codes(
         assert not result.ok
         assert result.permanent is permanent
         assert (result.retry_after is not None and result.retry_after > 0) is has_wait
+        assert result.recipient_refused is refused
         assert str(code) in (result.error or "")
+        known = code in ZALO_ERROR_CODES
+        assert (result.attempt_cap == UNKNOWN_CODE_ATTEMPTS) is (not known)
+
+
+def test_every_classified_code_cites_a_source() -> None:
+    import inspect
+
+    from danvan_workflow.adapters.channels import zalo_oa
+
+    lines = inspect.getsource(zalo_oa).splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("ZALO_ERROR_CODES"))
+    end = next(i for i in range(start, len(lines)) if lines[i] == "}")
+    block = lines[start:end]
+    for code in ZALO_ERROR_CODES:
+        at = next(i for i, line in enumerate(block) if f"{code}: ZaloCode(" in line)
+        # the source tag is on the entry's lines or in the comment just above it
+        around = " ".join(block[max(0, at - 2): at + 3])
+        assert "[" in around and "]" in around, code
+    for unsourced in (-115, -133, -144, -201):
+        assert unsourced not in ZALO_ERROR_CODES
 
 
 def test_bot_error_codes(zalo: FakeZaloServer, message: OutgoingMessage) -> None:

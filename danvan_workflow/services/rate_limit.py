@@ -1,0 +1,70 @@
+"""A channel's rate limit shared by every worker process, kept in the database.
+
+Each channel has one ``rate_buckets`` row holding the next free sending slot (epoch
+seconds): a virtual-scheduling token bucket without burst. A worker reserves a small
+block of consecutive slots in one short transaction, under a lock on the row
+(PostgreSQL ``SELECT ... FOR UPDATE``; SQLite takes the database write lock with
+``BEGIN IMMEDIATE``), then each sending thread waits for its slot. Slots are spaced
+exactly ``1 / rate`` apart across all workers, so the channel's rate holds whatever the
+number of dispatchers; a slot left unused (a worker with nothing more to send) is lost,
+which only ever slows the channel down. Workers on several hosts need synchronised
+clocks (NTP).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+
+from sqlalchemy import Engine, select
+
+from danvan_workflow.db import models as m
+from danvan_workflow.db.session import session_scope
+from danvan_workflow.db.sql import insert_ignore
+
+# Slots reserved per database round trip, as a fraction of a second of traffic.
+BLOCK_SECONDS = 0.1
+
+
+class SharedRateLimiter:
+    """``wait()`` returns when this caller may send one message on the channel."""
+
+    def __init__(self, engine: Engine, channel_code: str, per_second: float) -> None:
+        self.engine = engine
+        self.code = channel_code
+        self.interval = 1.0 / per_second if per_second > 0 else 0.0
+        self.block = max(1, int(per_second * BLOCK_SECONDS))
+        self.slots: deque[float] = deque()
+        self.lock = threading.Lock()
+
+    def wait(self) -> None:
+        if not self.interval:
+            return
+        with self.lock:
+            # a slot from a block reserved long ago would burst next to other workers'
+            floor = time.time() - self.interval
+            while self.slots and self.slots[0] < floor:
+                self.slots.popleft()
+            if not self.slots:
+                self._reserve()
+            at = self.slots.popleft()
+        delay = at - time.time()
+        if delay > 0:
+            time.sleep(delay)  # pacing the channel, not test timing
+
+    def _reserve(self) -> None:
+        B = m.RateBucket
+        with session_scope(self.engine) as s:
+            q = select(B).where(B.channel_code == self.code)
+            if s.get_bind().dialect.name == "postgresql":
+                q = q.with_for_update()
+            row = s.execute(q).scalar_one_or_none()
+            if row is None:
+                s.execute(insert_ignore(s)(m.tbl(B)).values(channel_code=self.code,
+                                                           next_at=time.time())
+                          .on_conflict_do_nothing(index_elements=["channel_code"]))
+                row = s.execute(q.execution_options(populate_existing=True)).scalar_one()
+            start = max(float(row.next_at), time.time())
+            row.next_at = start + self.block * self.interval
+        self.slots.extend(start + i * self.interval for i in range(self.block))
