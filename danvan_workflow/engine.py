@@ -7,6 +7,11 @@ the server. Deployments upsert by name, so starting again resumes.
 
 `deploy()` registers the same deployments to a process work pool, with the code
 pulled from the project directory on each worker machine (`flow.from_source`).
+
+Crashed runs: every flow run sends a heartbeat event (`PREFECT_FLOWS_HEARTBEAT_FREQUENCY`,
+30 s by default here; Prefect's minimum) and both `up()` and `deploy()` create the
+automation that marks a Running flow run Crashed when its heartbeats stop (the machine
+or the process died, so nothing else can report the crash).
 """
 
 from __future__ import annotations
@@ -31,6 +36,12 @@ from danvan_workflow.settings import get_settings
 log = logging.getLogger("danvan_workflow.engine")
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
+
+HEARTBEAT_ENV = "PREFECT_FLOWS_HEARTBEAT_FREQUENCY"
+DEFAULT_HEARTBEAT_SECONDS = 30  # Prefect sends no heartbeat more often than every 30 s
+#: a run is Crashed when no heartbeat came for this many heartbeat intervals
+MISSED_HEARTBEATS = 3
+CRASH_AUTOMATION_NAME = "danvan: đánh dấu Crashed khi mất heartbeat"
 
 
 def prefect_home() -> Path:
@@ -122,6 +133,86 @@ def install_signals() -> None:
         signal.signal(signal.SIGTERM, _sigterm)
 
 
+def heartbeat_seconds() -> int:
+    """The flow-run heartbeat interval: PREFECT_FLOWS_HEARTBEAT_FREQUENCY (or its old name
+    PREFECT_RUNNER_HEARTBEAT_FREQUENCY), else 30; never below Prefect's minimum of 30."""
+    raw = os.environ.get(HEARTBEAT_ENV) or os.environ.get("PREFECT_RUNNER_HEARTBEAT_FREQUENCY")
+    try:
+        value = int(raw) if raw else DEFAULT_HEARTBEAT_SECONDS
+    except ValueError:
+        raise UserError(f"{HEARTBEAT_ENV} phải là số giây (số nguyên), không phải {raw!r}",
+                        field=HEARTBEAT_ENV) from None
+    return max(value, DEFAULT_HEARTBEAT_SECONDS)
+
+
+def enable_heartbeats() -> int:
+    """Make the flow runs this process starts (serve) send heartbeats."""
+    seconds = heartbeat_seconds()
+    os.environ[HEARTBEAT_ENV] = str(seconds)
+    return seconds
+
+
+def crash_automation(seconds: int | None = None) -> Any:
+    """Prefect's recipe for zombie flow runs ("Detect zombie flows"): after a heartbeat,
+    expect another heartbeat or a final state within MISSED_HEARTBEATS intervals, for
+    each flow run; otherwise set the run to Crashed."""
+    from datetime import timedelta
+
+    from prefect.client.schemas.objects import StateType
+    from prefect.events.actions import ChangeFlowRunState
+    from prefect.events.schemas.automations import AutomationCore, EventTrigger, Posture
+    from prefect.events.schemas.events import ResourceSpecification
+
+    seconds = seconds or heartbeat_seconds()
+    return AutomationCore(
+        name=CRASH_AUTOMATION_NAME,
+        description=(f"Lượt chạy không gửi heartbeat trong {MISSED_HEARTBEATS * seconds} giây "
+                     "(máy hoặc tiến trình chạy quy trình đã dừng) được đánh dấu Crashed."),
+        trigger=EventTrigger(
+            after={"prefect.flow-run.heartbeat"},
+            expect={"prefect.flow-run.heartbeat", "prefect.flow-run.Completed",
+                    "prefect.flow-run.Failed", "prefect.flow-run.Cancelled",
+                    "prefect.flow-run.Crashed"},
+            match=ResourceSpecification({"prefect.resource.id": ["prefect.flow-run.*"]}),
+            for_each={"prefect.resource.id"},
+            posture=Posture.Proactive,
+            threshold=1,
+            within=timedelta(seconds=MISSED_HEARTBEATS * seconds),
+        ),
+        actions=[ChangeFlowRunState(
+            state=StateType.CRASHED,
+            message=f"Mất heartbeat hơn {MISSED_HEARTBEATS * seconds} giây: tiến trình chạy "
+                    "quy trình đã dừng đột ngột.")],
+    )
+
+
+def ensure_crash_automation(seconds: int | None = None) -> str:
+    """Create (or bring up to date) the one crash automation; return what was done."""
+    from prefect.client.orchestration import get_client
+
+    wanted = crash_automation(seconds)
+
+    def essence(a: Any) -> dict[str, Any]:
+        data: dict[str, Any] = a.model_dump(mode="json", include={
+            "description", "enabled", "trigger", "actions", "actions_on_trigger",
+            "actions_on_resolve"})
+        data["trigger"].pop("id", None)  # a fresh id on every model
+        return data
+
+    with get_client(sync_client=True) as client:
+        found = client.read_automations_by_name(CRASH_AUTOMATION_NAME)
+        for extra in found[1:]:
+            client.delete_automation(extra.id)
+        if not found:
+            client.create_automation(wanted)
+            return "created"
+        have = found[0]
+        if essence(have) == essence(wanted):
+            return "unchanged"
+        client.update_automation(have.id, wanted)
+        return "updated"
+
+
 def serve_all(limit: int | None = None) -> None:
     """Serve every deployment until interrupted (the current PREFECT_API_URL)."""
     from prefect import serve
@@ -129,6 +220,7 @@ def serve_all(limit: int | None = None) -> None:
     install_signals()
     from flows.deployments import all_deployments
 
+    ensure_crash_automation(enable_heartbeats())
     serve(*all_deployments(), limit=limit, print_starting_message=True)
 
 
@@ -186,13 +278,26 @@ def deploy(pool: str, project_dir: Path | None = None) -> list[str]:
 
     source = str((project_dir or PROJECT_DIR).resolve())
     ensure_pool(pool)
+    seconds = heartbeat_seconds()
     names = []
     for s in specs():
         module = s.flow.fn.__module__.rsplit(".", 1)[-1]
-        flow = s.flow.from_source(source=source,
-                                  entrypoint=f"flows/{module}.py:{s.flow.fn.__name__}")
-        flow.deploy(name=s.name, work_pool_name=pool, description=s.description,  # type: ignore[union-attr]
-                    tags=s.tags, schedules=s.schedules or None, parameters=s.parameters or None,
-                    build=False, push=False, print_next_steps=False, ignore_warnings=True)
+        deploy_from_source(source, f"flows/{module}.py:{s.flow.fn.__name__}", s.name, pool,
+                           heartbeat=seconds, description=s.description, tags=s.tags,
+                           schedules=s.schedules or None, parameters=s.parameters or None)
         names.append(f"{s.flow.name}/{s.name}")
+    ensure_crash_automation(seconds)
     return names
+
+
+def deploy_from_source(source: str, entrypoint: str, name: str, pool: str, *,
+                       heartbeat: int | None = None, **options: Any) -> Any:
+    """One deployment to a process work pool, its runs sending heartbeats every
+    `heartbeat` seconds (job variable `env`, so whatever the worker's environment)."""
+    from prefect import Flow
+
+    flow = Flow.from_source(source=source, entrypoint=entrypoint)
+    env = {HEARTBEAT_ENV: str(heartbeat or heartbeat_seconds())}
+    return flow.deploy(name=name, work_pool_name=pool, job_variables={"env": env},  # type: ignore[union-attr]
+                       build=False, push=False, print_next_steps=False, ignore_warnings=True,
+                       **options)

@@ -39,4 +39,8 @@ def register(app: typer.Typer) -> None:
         for n in names:
             console.print(f"  • {n}", highlight=False)
         console.print(f"Đã đăng ký {len(names)} quy trình vào work pool '{pool}'. "
-                      f"Trên mỗi máy: prefect worker start --pool {pool}")
+                      f"Trên mỗi máy: prefect worker start --pool {pool} --type process")
+        beat = engine.heartbeat_seconds()
+        console.print(f"Lượt chạy gửi heartbeat mỗi {beat} giây; lượt chạy mất heartbeat quá "
+                      f"{engine.MISSED_HEARTBEATS * beat} giây được đánh dấu Crashed "
+                      f"(automation '{engine.CRASH_AUTOMATION_NAME}').", highlight=False)

@@ -105,8 +105,11 @@ def config_load(path: Annotated[Path | None, typer.Argument(help="Thư mục c�
                 console.print(f"  {verb} {LABELS.get(name, name)}: {item}", highlight=False)
             if len(items) > 15:
                 console.print(f"  {verb} … và {len(items) - 15} mục khác", highlight=False)
-    for note in res.report.notes:
+    for note in res.report.notes[:40]:
         console.print(note, highlight=False, soft_wrap=True)
+    if len(res.report.notes) > 40:
+        console.print(f"… và {len(res.report.notes) - 40} mục lưu trữ/khôi phục khác "
+                      "(xem nhật ký thao tác).", highlight=False)
     if any(ch.archived for ch in res.report.tables.values()):
         console.print("Mục lưu trữ (không còn trong config/) vẫn giữ nguyên hạn, báo cáo đã nộp "
                       "và thông báo; không nhắc hạn, không tạo hạn mới. Đưa tệp trở lại để khôi "

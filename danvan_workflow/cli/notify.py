@@ -8,6 +8,7 @@ import typer
 from rich.table import Table
 from sqlalchemy import select
 
+from danvan_workflow.adapters.channels.redact import redact
 from danvan_workflow.cli.app import console, parse_date, user_errors
 from danvan_workflow.db import models as m
 from danvan_workflow.db.session import session_scope
@@ -39,7 +40,7 @@ def notify_test(
         if r.ok:
             console.print(f"Đã gửi thử tới {res.target}.", highlight=False)
             return
-        raise UserError(f"gửi thử tới {res.target} thất bại: {r.error}")
+        raise UserError(f"gửi thử tới {res.target} thất bại: {redact(r.error)}")
     with session_scope() as s:
         q = queue_test(s, target, get_settings().operator, channel)
     stats = dispatch()
@@ -49,7 +50,8 @@ def notify_test(
         for row in rows:
             console.print(f"Thông báo {row.id} qua kênh {row.channel_code}: "
                           f"{STATUS_LABELS.get(row.status, row.status)}"
-                          + (f" — {row.last_error}" if row.last_error else ""), highlight=False)
+                          + (f" — {redact(row.last_error)}" if row.last_error else ""),
+                          highlight=False)
     _ = stats
 
 
@@ -60,12 +62,13 @@ def outbox_list(
     limit: int = 50,
 ) -> None:
     """Các thông báo trong hộp thư đi."""
-    from danvan_workflow.services.outbox import counts
+    from danvan_workflow.services.outbox import channels, counts
 
     if status and status not in STATUS_LABELS:
         raise UserError("trạng thái không hợp lệ; chọn: " + ", ".join(STATUS_LABELS),
                         field="--status")
     with session_scope() as s:
+        channels(s)  # their ${ENV} secrets are masked in the errors below
         MSG, C = m.OutboxMessage, m.Contact
         q = select(MSG, C.name).outerjoin(C, C.id == MSG.contact_id).order_by(MSG.id.desc())
         if status:
@@ -78,7 +81,7 @@ def outbox_list(
             table.add_row(str(msg.id), MESSAGE_KINDS.get(msg.kind, msg.kind), name or "",
                           channel_label(msg.channel_code),
                           STATUS_LABELS.get(msg.status, msg.status), str(msg.attempts),
-                          msg.subject or "", (msg.last_error or "")[:60])
+                          msg.subject or "", (redact(msg.last_error) or "")[:60])
         console.print(table)
         console.print("Tổng theo trạng thái: " + ", ".join(
             f"{STATUS_LABELS.get(k, k)} {v}" for k, v in sorted(counts(s).items())))
@@ -88,7 +91,10 @@ def outbox_list(
 @user_errors
 def outbox_show(message_id: int) -> None:
     """Chi tiết một thông báo và các lần gửi."""
+    from danvan_workflow.services.outbox import channels
+
     with session_scope() as s:
+        channels(s)  # their ${ENV} secrets are masked below, even in old rows
         msg = s.get(m.OutboxMessage, message_id)
         if msg is None:
             raise UserError(f"không có thông báo số {message_id}", field="message_id")
@@ -109,7 +115,7 @@ def outbox_show(message_id: int) -> None:
                            .order_by(m.DeliveryAttempt.id)).scalars():
             t.add_row(a.at.strftime("%d/%m/%Y %H:%M:%S"), a.worker,
                       STATUS_LABELS.get(a.result, a.result),
-                      a.provider_reply or "", a.error or "")
+                      redact(a.provider_reply) or "", redact(a.error) or "")
         console.print(t)
 
 

@@ -4,10 +4,11 @@ recipients, "đã nộp" claims and the inbound webhook receiver. No command pri
 from __future__ import annotations
 
 import os
+from typing import Annotated
 
 import typer
 
-from danvan_workflow.cli.app import console, user_errors
+from danvan_workflow.cli.app import console, parse_date, user_errors
 
 
 def _when(value: object) -> str:
@@ -65,4 +66,106 @@ def register(app: typer.Typer) -> None:
             reset(s, os.environ.get(ENV_REFRESH_TOKEN, ""), actor=get_settings().operator)
         console.print("Đã lưu refresh token mới; access token sẽ được lấy ở lần gửi tới.",
                       highlight=False)
+
+    _register_inbound(app)
+
+
+def _register_inbound(app: typer.Typer) -> None:
+
+    contacts_app = typer.Typer(help="Đầu mối: liên kết tài khoản Zalo.", no_args_is_help=True)
+    claims_app = typer.Typer(help='Báo "đã nộp" gửi qua Zalo, chờ xác nhận.',
+                             no_args_is_help=True)
+    http_app = typer.Typer(help="Máy chủ nhận sự kiện Zalo (webhook).", no_args_is_help=True)
+    app.add_typer(contacts_app, name="contacts")
+    app.add_typer(claims_app, name="claims")
+    app.add_typer(http_app, name="http")
+
+    @contacts_app.command("link-code")
+    @user_errors
+    def link_code(contact: Annotated[str, typer.Argument(help="Mã đầu mối")],
+                  hours: Annotated[int, typer.Option(help="Hiệu lực (giờ)")] = 72) -> None:
+        """Tạo mã liên kết dùng một lần; người nhận gửi mã này cho OA hoặc bot Zalo."""
+        import datetime as dt
+
+        from danvan_workflow.db.session import session_scope
+        from danvan_workflow.services.inbound import issue_link_code
+        from danvan_workflow.settings import get_settings
+
+        with session_scope() as s:
+            code, expires = issue_link_code(s, contact, actor=get_settings().operator,
+                                            lifetime=dt.timedelta(hours=hours))
+        console.print(f"Mã liên kết của {contact}: {code}", highlight=False)
+        console.print(f"Hiệu lực đến {_when(expires)}. Nhờ người nhận gửi đúng mã này cho "
+                      "Official Account hoặc bot Zalo của hệ thống.", highlight=False)
+
+    @claims_app.command("list")
+    @user_errors
+    def claims_list(all_: Annotated[bool, typer.Option("--all", help="Cả báo nộp đã xử lý")]
+                    = False) -> None:
+        """Liệt kê các báo "đã nộp" chờ xác nhận."""
+        from rich.table import Table
+
+        from danvan_workflow.db import models as m
+        from danvan_workflow.db.session import session_scope
+        from danvan_workflow.services.inbound import list_claims
+
+        labels = {"pending": "Chờ xác nhận", "confirmed": "Đã xác nhận", "rejected": "Bác bỏ"}
+        with session_scope() as s:
+            claims = list_claims(s, pending_only=not all_)
+            table = Table("Số", "Lúc", "Đầu mối", "Hạn (số)", "Nội dung", "Trạng thái")
+            for c in claims:
+                contact = s.get(m.Contact, c.contact_id)
+                table.add_row(str(c.id), _when(c.created_at), contact.code if contact else "",
+                              str(c.deadline_id or "—"), c.text[:80],
+                              labels.get(c.status, c.status))
+        console.print(table)
+        console.print(f"Tổng: {len(claims)} báo nộp.")
+
+    @claims_app.command("confirm")
+    @user_errors
+    def claims_confirm(
+        claim_id: Annotated[int, typer.Argument(help="Số báo nộp")],
+        deadline: Annotated[int | None, typer.Option(help="Số hạn báo cáo")] = None,
+        received_on: Annotated[str | None, typer.Option(help="Ngày nhận (dd/mm/yyyy)")] = None,
+        document_number: Annotated[str | None, typer.Option(help="Số văn bản")] = None,
+    ) -> None:
+        """Xác nhận báo nộp: ghi nhận báo cáo đã nộp cho hạn tương ứng."""
+        from danvan_workflow.db.session import session_scope
+        from danvan_workflow.services.inbound import confirm_claim
+        from danvan_workflow.settings import get_settings
+
+        with session_scope() as s:
+            result = confirm_claim(s, claim_id, actor=get_settings().operator,
+                                   deadline_id=deadline,
+                                   received_on=parse_date(received_on, "received_on"),
+                                   document_number=document_number)
+            console.print(result.message, highlight=False)
+
+    @claims_app.command("reject")
+    @user_errors
+    def claims_reject(claim_id: Annotated[int, typer.Argument(help="Số báo nộp")]) -> None:
+        """Bác bỏ báo nộp (không ghi nhận gì)."""
+        from danvan_workflow.db.session import session_scope
+        from danvan_workflow.services.inbound import reject_claim
+        from danvan_workflow.settings import get_settings
+
+        with session_scope() as s:
+            reject_claim(s, claim_id, actor=get_settings().operator)
+        console.print(f"Đã bác bỏ báo nộp số {claim_id}.", highlight=False)
+
+    @http_app.command("serve")
+    @user_errors
+    def http_serve(
+        host: Annotated[str, typer.Option(help="Địa chỉ lắng nghe")] = "127.0.0.1",
+        port: Annotated[int, typer.Option(help="Cổng")] = 8787,
+    ) -> None:
+        """Chạy máy chủ nhận webhook Zalo (mặc định chỉ nghe trên 127.0.0.1)."""
+        import uvicorn
+
+        from danvan_workflow.adapters.webhooks_app import create_app
+
+        console.print(f"Đang nhận webhook Zalo tại http://{host}:{port} (/zalo/oa, /zalo/bot).",
+                      highlight=False)
+        uvicorn.run(create_app(), host=host, port=port, log_level="warning",
+                    proxy_headers=True, forwarded_allow_ips="127.0.0.1")
 

@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import Table, delete, insert, select, tuple_, update
 from sqlalchemy.orm import Session
 
-from danvan_workflow.configuration.loader import ConfigBundle
+from danvan_workflow.configuration.loader import ConfigBundle, source_key
 from danvan_workflow.db import models as m
 from danvan_workflow.errors import UserError
 from danvan_workflow.timeutil import now
@@ -83,6 +83,11 @@ def _norm(v: Any) -> Any:
     return v
 
 
+def _norm_col(column: str, v: Any) -> Any:
+    # "config/plans/x.yaml" (older rows, or another folder's name) equals "plans/x.yaml"
+    return _norm(source_key(v) if column == "source_file" else v)
+
+
 def sync_rows(
     session: Session, table: Table, key: tuple[str, ...], desired: list[dict[str, Any]],
     changes: TableChanges, *, scope: dict[str, Any] | None = None,
@@ -112,7 +117,7 @@ def sync_rows(
     upd = []
     for k, r in want.items():
         old = existing.get(k)
-        if old is not None and any(_norm(old[c]) != _norm(r[c]) for c in cols):
+        if old is not None and any(_norm_col(c, old[c]) != _norm_col(c, r[c]) for c in cols):
             upd.append((old, r))
     gone = [r for k, r in existing.items() if k not in want]
     if archive:
@@ -229,7 +234,8 @@ def apply_bundle(session: Session, bundle: ConfigBundle) -> ChangeReport:
     sync_rows(session, m.tbl(m.Contact), ("code",), [
         dict(code=c.code, name=c.name, unit_id=unit_id[c.unit], role=c.role, email=c.email,
              zalo_user_id=c.zalo_user_id, zalo_chat_id=c.zalo_chat_id, phone=c.phone,
-             channels=list(c.channels), source_file=loc.file) for c, loc in bundle.contacts
+             channels=list(c.channels), fallback=c.fallback, source_file=loc.file)
+        for c, loc in bundle.contacts
     ], rep.of("contacts"), archive=True)
 
     _apply_contact_channels(session, bundle, rep)
@@ -250,7 +256,7 @@ def apply_bundle(session: Session, bundle: ConfigBundle) -> ChangeReport:
 
     sync_rows(session, m.tbl(m.ConfigDocument), ("name",), [
         dict(name="reminders", content=bundle.reminders.model_dump(mode="json"),
-             source_file="config/reminders.yaml")
+             source_file="reminders.yaml")
     ], rep.of("config_documents"))
 
     _apply_plans(session, bundle, unit_id, rep)
@@ -267,7 +273,7 @@ def _apply_plans(session: Session, bundle: ConfigBundle, unit_id: dict[str, int 
              year=pb.model.plan.year, source=pb.model.plan.source,
              valid_from=pb.model.plan.valid_from, valid_until=pb.model.plan.valid_until,
              recurs=pb.model.plan.recurs,
-             assumed=list(pb.model.plan.assumed), source_file=pb.doc.display)
+             assumed=list(pb.model.plan.assumed), source_file=pb.doc.source)
         for pb in bundle.plans
     ], rep.of("plans"), archive=True)
     for pb in bundle.plans:
@@ -378,13 +384,17 @@ def _apply_contact_channels(session: Session, bundle: ConfigBundle, rep: ChangeR
     ids = dict(session.execute(select(C.c.code, C.c.id)).tuples().all())
     kinds = {c.code: c.kind for c in bundle.channels}
     wanted: set[tuple[int, str]] = set()
+    # Zalo addresses the person linked through the webhook count as addresses
+    linked = set(session.execute(select(C.c.code, m.ZaloLink.field).join(
+        m.ZaloLink, m.ZaloLink.contact_id == C.c.id)).tuples().all())
     for c, _ in bundle.contacts:
         codes = c.channels or [code for code, kind in kinds.items()
                                if kind in ADDRESS_FOR_KIND and getattr(c, ADDRESS_FOR_KIND[kind])]
-        for code in codes:
-            field = ADDRESS_FOR_KIND.get(kinds.get(code, ""))
-            if field is None or getattr(c, field):
-                wanted.add((ids[c.code], code))
+        reachable = [code for code in codes
+                     if (field := ADDRESS_FOR_KIND.get(kinds.get(code, ""))) is None
+                     or getattr(c, field) or (c.code, field) in linked]
+        for code in reachable[:1] if c.fallback else reachable:
+            wanted.add((ids[c.code], code))
     have = {(a, b) for a, b in session.execute(select(CC.c.contact_id, CC.c.channel_code))}
     if have == wanted:
         return

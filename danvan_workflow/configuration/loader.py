@@ -2,11 +2,24 @@
 
 Nothing here touches the database: `load_config` returns a validated
 `ConfigBundle` or raises `ConfigErrors` listing every problem found.
+
+One mistake gives one message: an item that fails validation (or a file that cannot
+be read) makes its codes "broken", and references to broken codes are not reported
+again (a misspelt key in a unit used to yield a "does not exist" error for every
+contact and plan naming that unit). A misspelt field is one message ("có phải
+'kind'?"), not "unknown field" plus "missing field", and at most
+`MAX_ERRORS_PER_FILE` messages are listed per file.
+
+Items remember their file relative to the configuration folder ("plans/x.yaml",
+`Located.file`, stored as `source_file`), so the same files loaded from a folder of
+another name compare equal; messages name them as the user sees them
+(`Located.display`: "config/plans/x.yaml").
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -36,12 +49,39 @@ from danvan_workflow.errors import ConfigErrors, UserError
 M = TypeVar("M", bound=BaseModel)
 
 
+MAX_ERRORS_PER_FILE = 30
+
+# sub-folders of config/ holding lists of files (others are single files at the top)
+SUBFOLDERS = ("units", "contacts", "plans", "calendar")
+
+
 @dataclass
 class Located:
-    """A validated item and where it came from."""
+    """A validated item and where it came from: `file` relative to the configuration
+    folder (stored as `source_file`), `display` as messages name it."""
 
     file: str
     line: int
+    display: str = ""
+
+    def __post_init__(self) -> None:
+        self.display = self.display or self.file
+
+
+def source_key(value: str | None) -> str | None:
+    """A stored `source_file` without the configuration folder's name.
+
+    Rows written before sources were relative hold "config/plans/x.yaml" (the folder's
+    name first); they compare equal to "plans/x.yaml", whatever the folder was called.
+    """
+    if not value:
+        return value
+    parts = value.replace("\\", "/").split("/")
+    if len(parts) >= 3 and parts[-2] in SUBFOLDERS:
+        return "/".join(parts[-2:])
+    if len(parts) == 2 and parts[0] not in SUBFOLDERS:
+        return parts[1]
+    return value
 
 
 @dataclass
@@ -83,20 +123,97 @@ class ConfigBundle:
 class _Collector:
     def __init__(self) -> None:
         self.problems: list[UserError] = []
+        # codes of items that failed (unit, contact, channel, plan): not reported again
+        # when something refers to them
+        self.broken: dict[str, set[str]] = {}
+        # kinds with a file that could not be read at all: any code may have been there
+        self.unreadable: set[str] = set()
 
     def add(self, problem: UserError) -> None:
         self.problems.append(problem)
 
-    def validate(self, model: type[M], doc: YamlDoc) -> M | None:
+    def is_broken(self, kind: str, code: str | None) -> bool:
+        return code is not None and (kind in self.unreadable
+                                     or code in self.broken.get(kind, set()))
+
+    def break_codes(self, kind: str, codes: set[str]) -> None:
+        self.broken.setdefault(kind, set()).update(codes)
+
+    def validate(self, model: type[M], doc: YamlDoc,
+                 codes: tuple[str, str] | None = None) -> M | None:
+        """Validate a whole file. On failure, `codes` = (list key, kind) marks the codes
+        of that list broken (references to them are then not reported)."""
         try:
             return model.model_validate(doc.data)
         except ValidationError as exc:
-            for err in exc.errors():
-                loc = tuple(err["loc"])
+            for loc, message in _item_errors(exc):
                 name = ".".join(str(p) for p in loc if not isinstance(p, int)) or None
-                self.add(UserError(vi_message(dict(err)), field=name, file=doc.display,
+                self.add(UserError(message, field=name, file=doc.display,
                                    line=doc.line_of(loc)))
+            if codes is not None:
+                self.break_codes(codes[1], _codes_in(doc.data, codes[0]))
             return None
+
+    def capped(self) -> list[UserError]:
+        """At most MAX_ERRORS_PER_FILE problems per file, then one line saying how many
+        more there are."""
+        out: list[UserError] = []
+        per_file: dict[str | None, int] = {}
+        for p in self.problems:
+            n = per_file[p.file] = per_file.get(p.file, 0) + 1
+            if n <= MAX_ERRORS_PER_FILE:
+                out.append(p)
+        for file, n in per_file.items():
+            if n > MAX_ERRORS_PER_FILE:
+                out.append(UserError(f"còn {n - MAX_ERRORS_PER_FILE} lỗi khác trong tệp "
+                                     "này; sửa các lỗi trên rồi kiểm tra lại", file=file))
+        return out
+
+
+def _item_errors(exc: ValidationError) -> list[tuple[tuple[str | int, ...], str]]:
+    """pydantic's errors, one per field: a misspelt key ("kindd") is one message naming
+    the expected key, not "unknown field" plus "missing field"; the alternatives of a
+    union (several errors for one value) give the first only."""
+    errors = [(tuple(e["loc"]), dict(e)) for e in exc.errors()]
+    missing = [loc for loc, e in errors if e["type"] == "missing"]
+    used: set[tuple[str | int, ...]] = set()  # missing fields explained by a misspelling
+    guess: dict[tuple[str | int, ...], str] = {}
+    for loc, err in errors:
+        if err["type"] == "extra_forbidden" and loc and isinstance(loc[-1], str):
+            names = [str(m[-1]) for m in missing if m[:-1] == loc[:-1] and m not in used]
+            close = difflib.get_close_matches(loc[-1], names, n=1, cutoff=0.6)
+            if close:
+                used.add((*loc[:-1], close[0]))
+                guess[loc] = close[0]
+    out: list[tuple[tuple[str | int, ...], str]] = []
+    seen_fields: set[tuple[str | int, ...]] = set()
+    for loc, err in errors:
+        if loc in used:
+            continue
+        if loc in guess:
+            out.append((loc, f"trường không có trong mẫu cấu hình; có phải '{guess[loc]}'?"))
+            continue
+        # a field is the path up to its last name (union members add type names)
+        names_only = [p for p in loc if isinstance(p, int) or not p.startswith(
+            ("dict[", "list[", "function-", "tagged-union[", "union["))]
+        key = tuple(names_only)
+        if key in seen_fields:
+            continue
+        seen_fields.add(key)
+        out.append((key, vi_message(err)))
+    return out
+
+
+def _codes_in(data: Any, key: str) -> set[str]:
+    """The `code` of every item of data[key] (or data[key]['code'] for a mapping)."""
+    if not isinstance(data, dict):
+        return set()
+    items = data.get(key)
+    if isinstance(items, dict):
+        items = [items]
+    if not isinstance(items, list):
+        return set()
+    return {str(it["code"]) for it in items if isinstance(it, dict) and it.get("code")}
 
 
 def _files(root: Path, sub: str) -> list[Path]:
@@ -113,19 +230,24 @@ def _display(root: Path, path: Path) -> str:
         return str(path)
 
 
-def _read(root: Path, path: Path, col: _Collector) -> YamlDoc | None:
+def _source(root: Path, path: Path) -> str:
+    """The file relative to the configuration folder: "plans/x.yaml"."""
     try:
-        return read_yaml(path, _display(root, path))
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+def _read(root: Path, path: Path, col: _Collector, kind: str | None = None
+          ) -> YamlDoc | None:
+    """Read one file; if it cannot be read, the codes it spells out (`kind`) are broken."""
+    try:
+        return read_yaml(path, _display(root, path), _source(root, path))
     except UserError as exc:
         col.add(exc)
+        if kind is not None:
+            col.unreadable.add(kind)
         return None
-
-
-def _has_inline_secret(url: str) -> bool:
-    """A URL with a password or token written in the file instead of ${ENV}."""
-    from danvan_workflow.adapters.channels.redact import url_secrets
-
-    return any("${" not in s for s in url_secrets(url))
 
 
 def _unit_matches(unit: UnitIn, sel: Selector) -> bool:
@@ -172,14 +294,22 @@ def load_config(root: Path) -> ConfigBundle:
     bundle = ConfigBundle(root=root)
     if not root.is_dir():
         raise UserError("không tìm thấy thư mục cấu hình", file=str(root))
+    if not any(_files(root, sub) for sub in SUBFOLDERS) and not any(
+            (root / name).exists() for name in ("channels.yaml", "reminders.yaml")):
+        # loading nothing would archive every unit, contact and plan
+        raise UserError("thư mục cấu hình trống: cần các thư mục units/, contacts/, plans/ "
+                        "và tệp channels.yaml, reminders.yaml", file=root.name or str(root))
 
     # units
     unit_docs: dict[str, YamlDoc] = {}
+    if not _files(root, "units"):
+        col.add(UserError("chưa có tệp đơn vị nào (units/*.yaml); mọi đầu mối và kế hoạch "
+                          "đều cần đơn vị", file=f"{root.name}/units"))
     for path in _files(root, "units"):
-        doc = _read(root, path, col)
+        doc = _read(root, path, col, "unit")
         if doc is None:
             continue
-        model = col.validate(UnitsFile, doc)
+        model = col.validate(UnitsFile, doc, ("units", "unit"))
         if model is None:
             continue
         for i, unit in enumerate(model.units):
@@ -190,12 +320,14 @@ def load_config(root: Path) -> ConfigBundle:
                                   f"{unit_docs[unit.code].display})"))
                 continue
             unit_docs[unit.code] = doc
-            bundle.units.append((unit, Located(doc.display, line)))
+            bundle.units.append((unit, Located(doc.source, line, doc.display)))
     units = {u.code: u for u, _ in bundle.units}
+    no_units = not units  # every reference would fail: said once above, or by the files
     for unit, loc in bundle.units:
-        if unit.parent is not None and unit.parent not in units:
+        if unit.parent is not None and unit.parent not in units and not col.is_broken(
+                "unit", unit.parent):
             col.add(UserError(f"đơn vị cấp trên '{unit.parent}' không tồn tại", field="parent",
-                              file=loc.file, line=loc.line))
+                              file=loc.display, line=loc.line))
     # cycles: a unit that is its own ancestor
     reported: set[str] = set()
     for unit, loc in bundle.units:
@@ -206,7 +338,7 @@ def load_config(root: Path) -> ConfigBundle:
                 if unit.code not in reported:
                     chain = " → ".join([*seen, cur])
                     col.add(UserError(f"đơn vị '{unit.code}' là cấp trên của chính nó ({chain})",
-                                      field="parent", file=loc.file, line=loc.line))
+                                      field="parent", file=loc.display, line=loc.line))
                     reported.update(seen)
                 break
             if cur in seen:
@@ -215,32 +347,36 @@ def load_config(root: Path) -> ConfigBundle:
             cur = units[cur].parent
 
     def need_unit(doc: YamlDoc, loc: tuple[str | int, ...], code: str, what: str) -> None:
-        if code not in units:
+        if code not in units and not no_units and not col.is_broken("unit", code):
             col.add(doc.error(loc, f"mã đơn vị '{code}' không tồn tại ({what})"))
 
     # channels
+    from danvan_workflow.adapters.channels.redact import literal_secret
+
     channel_codes: set[str] = set()
     path = root / "channels.yaml"
-    if path.exists() and (doc := _read(root, path, col)) is not None:
-        ch = col.validate(ChannelsFile, doc)
+    if path.exists() and (doc := _read(root, path, col, "channel")) is not None:
+        ch = col.validate(ChannelsFile, doc, ("channels", "channel"))
         if ch is not None:
             for i, c in enumerate(ch.channels):
                 if c.code in channel_codes:
                     col.add(doc.error(("channels", i, "code"), f"mã kênh '{c.code}' bị trùng"))
                 channel_codes.add(c.code)
-                if _has_inline_secret(c.url):
+                secret = literal_secret(c.url)  # the value is never echoed
+                if secret is not None:
                     col.add(doc.error(("channels", i, "url"),
-                                      "không ghi mật khẩu/token vào tệp; dùng biến môi trường "
-                                      "như ${DANVAN_SMTP_URL}"))
+                                      f"URL kênh '{c.code}' ghi thẳng {secret} vào tệp; không "
+                                      "ghi mật khẩu/token vào tệp cấu hình, dùng biến môi "
+                                      "trường như ${DANVAN_SMTP_URL}"))
             bundle.channels = list(ch.channels)
 
     # contacts
     contact_codes: dict[str, str] = {}
     for path in _files(root, "contacts"):
-        doc = _read(root, path, col)
+        doc = _read(root, path, col, "contact")
         if doc is None:
             continue
-        cf = col.validate(ContactsFile, doc)
+        cf = col.validate(ContactsFile, doc, ("contacts", "contact"))
         if cf is None:
             continue
         for i, ct in enumerate(cf.contacts):
@@ -252,10 +388,11 @@ def load_config(root: Path) -> ConfigBundle:
             contact_codes[ct.code] = doc.display
             need_unit(doc, ("contacts", i, "unit"), ct.unit, "đơn vị của đầu mối")
             for j, chan in enumerate(ct.channels):
-                if chan not in channel_codes:
+                if chan not in channel_codes and not col.is_broken("channel", chan):
                     col.add(doc.error(("contacts", i, "channels", j),
                                       f"kênh '{chan}' không có trong config/channels.yaml"))
-            bundle.contacts.append((ct, Located(doc.display, doc.line_of(("contacts", i)))))
+            bundle.contacts.append((ct, Located(doc.source, doc.line_of(("contacts", i)),
+                                                doc.display)))
 
     # calendar overrides
     seen_days: dict[dt.date, str] = {}
@@ -299,26 +436,28 @@ def load_config(root: Path) -> ConfigBundle:
                     CalendarOverride(date=day.date, kind=kind,
                                      name=day.name,
                                      document=day.document),
-                    Located(doc.display, doc.line_of(dloc)),
+                    Located(doc.source, doc.line_of(dloc), doc.display),
                 ))
 
     # reminder policy
     path = root / "reminders.yaml"
+    reminders_doc: YamlDoc | None = None
     if path.exists() and (doc := _read(root, path, col)) is not None:
         rem = col.validate(RemindersFile, doc)
         if rem is not None:
             bundle.reminders = rem
+            reminders_doc = doc
             for i, code in enumerate(rem.operators):
-                if code not in contact_codes:
+                if code not in contact_codes and not col.is_broken("contact", code):
                     col.add(doc.error(("operators", i), f"mã đầu mối '{code}' không tồn tại"))
 
     # plans
     plan_codes: dict[str, str] = {}
     for path in _files(root, "plans"):
-        doc = _read(root, path, col)
+        doc = _read(root, path, col, "plan")
         if doc is None:
             continue
-        pf = col.validate(PlanFile, doc)
+        pf = col.validate(PlanFile, doc, ("plan", "plan"))
         if pf is None:
             continue
         if pf.plan.code in plan_codes:
@@ -351,7 +490,7 @@ def load_config(root: Path) -> ConfigBundle:
                               "nhóm đơn vị báo cáo")
                 reporters += [u.code for u, _ in bundle.units
                               if _unit_matches(u, sel) and u.code not in reporters]
-            if not reporters:
+            if not reporters and not no_units and not col.broken.get("unit"):
                 col.add(doc.error(("obligations", i), "nghĩa vụ báo cáo không có đơn vị báo cáo"))
             pb.obligation_reporters[ob.code] = reporters
         for i, q in enumerate(pf.quotas):
@@ -367,9 +506,38 @@ def load_config(root: Path) -> ConfigBundle:
         bundle.warnings += _open_ended_rules(doc, pf, pb)
         bundle.plans.append(pb)
 
+    if reminders_doc is not None:
+        _check_overrides(reminders_doc, bundle, col)
     if col.problems:
-        raise ConfigErrors(col.problems)
+        raise ConfigErrors(col.capped())
     return bundle
+
+
+def _check_overrides(doc: YamlDoc, bundle: ConfigBundle, col: _Collector) -> None:
+    """reminders.yaml `overrides` name a plan of config/plans (and one of its obligations),
+    at most once each: an override nobody matches would be silently ignored."""
+    obligations = {pb.model.plan.code: {ob.code for ob in pb.model.obligations}
+                   for pb in bundle.plans}
+    seen: set[tuple[str, str | None]] = set()
+    for i, o in enumerate(bundle.reminders.overrides):
+        if o.plan is None:
+            col.add(doc.error(("overrides", i), "mục ghi đè lịch nhắc phải ghi 'plan' (số kế "
+                                                "hoạch)" + (" cùng với 'obligation'"
+                                                            if o.obligation else "")))
+            continue
+        if o.plan not in obligations:
+            if not col.is_broken("plan", o.plan):
+                col.add(doc.error(("overrides", i, "plan"),
+                                  f"kế hoạch '{o.plan}' không có trong config/plans"))
+            continue
+        if o.obligation is not None and o.obligation not in obligations[o.plan]:
+            col.add(doc.error(("overrides", i, "obligation"),
+                              f"kế hoạch '{o.plan}' không có nghĩa vụ báo cáo mã "
+                              f"'{o.obligation}'"))
+            continue
+        if (o.plan, o.obligation) in seen:
+            col.add(doc.error(("overrides", i), "mục ghi đè lịch nhắc này bị trùng"))
+        seen.add((o.plan, o.obligation))
 
 
 def _check_obligation(

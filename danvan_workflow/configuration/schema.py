@@ -56,6 +56,9 @@ class ContactIn(Strict):
     zalo_chat_id: str | None = None
     phone: str | None = Field(None, pattern=r"^\+?[0-9]{9,15}$")
     channels: list[str] = []
+    # true: `channels` is a fallback chain: only the first reachable channel is planned,
+    # the next ones take over when a channel refuses the recipient (services/fallback.py)
+    fallback: bool = False
 
     _v_code = field_validator("code")(_code)
 

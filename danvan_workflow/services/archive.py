@@ -53,7 +53,6 @@ from danvan_workflow.timeutil import now
 from danvan_workflow.timeutil import today as _today
 
 OPEN = (DeadlineState.OPEN.value, DeadlineState.EXTENDED.value)
-SUBMITTED = (DeadlineState.SUBMITTED_ON_TIME.value, DeadlineState.SUBMITTED_LATE.value)
 KIND_WORDS = {"plan": "kế hoạch", "unit": "đơn vị", "contact": "đầu mối"}
 
 

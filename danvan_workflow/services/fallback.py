@@ -87,3 +87,13 @@ def reroute(session: Session, message_ids: Iterable[int]) -> dict[int, str]:
             done[mid] = code
             break
     return done
+
+
+def linked_addresses(session: Session, contact_ids: list[int]) -> dict[tuple[int, str], str]:
+    """Zalo addresses learnt by linking (webhook), for contacts whose config has none."""
+    if not contact_ids:
+        return {}
+    L = m.ZaloLink
+    rows = session.execute(select(L.contact_id, L.field, L.address)
+                           .where(L.contact_id.in_(set(contact_ids)))).all()
+    return {(cid, f): a for cid, f, a in rows}

@@ -274,14 +274,36 @@ def dead_letters(session: Session, message_ids: list[int]) -> dict[int, DeadLett
             for mid, chan, subject, name, unit in rows}
 
 
-def render_dead_alert(dead: DeadLetter, *, attempts: int, last_error: str | None
-                      ) -> tuple[str, str]:
-    """(subject, body) of the operators' alert for one dead letter (alert_dead*.txt.j2)."""
-    ctx: dict[str, Any] = dict(
-        message_id=dead.message_id, recipient=dead.recipient,
-        channel=channel_label(dead.channel_code), attempts=attempts,
-        last_error=(last_error or "").strip(), items=dead.items, message_subject=dead.subject)
+#: Dead letters listed one by one in an operators' alert (the rest are counted).
+DIGEST_LIMIT = 50
+
+
+def _failure(dead: DeadLetter, attempts: int, last_error: str | None) -> dict[str, Any]:
+    return dict(message_id=dead.message_id, recipient=dead.recipient,
+                channel=channel_label(dead.channel_code), attempts=attempts,
+                last_error=(last_error or "").strip(), items=dead.items,
+                message_subject=dead.subject)
+
+
+def render_dead_digest(failures: list[tuple[DeadLetter, int, str | None]], *,
+                       total: int | None = None) -> tuple[str, str]:
+    """(subject, body) of the operators' alert for the dead letters of one dispatch run.
+
+    `failures` are (dead letter, attempts, last error), at most DIGEST_LIMIT of them are
+    listed; `total` counts them all (default: len(failures)). One failure reads exactly
+    as `render_dead_alert`.
+    """
+    listed = [_failure(d, a, e) for d, a, e in failures[:DIGEST_LIMIT]]
+    count = max(total or 0, len(failures))
+    ctx: dict[str, Any] = dict(listed[0], failures=listed, total=count,
+                               more=count - len(listed))
     e = env()
     subject = nfc(e.get_template("alert_dead_subject.txt.j2").render(**ctx).strip())
     body = nfc(e.get_template("alert_dead.txt.j2").render(**ctx).strip() + "\n")
     return subject[:300], body
+
+
+def render_dead_alert(dead: DeadLetter, *, attempts: int, last_error: str | None
+                      ) -> tuple[str, str]:
+    """(subject, body) of the operators' alert for one dead letter (alert_dead*.txt.j2)."""
+    return render_dead_digest([(dead, attempts, last_error)])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import socket
+from dataclasses import replace
 from typing import Any
 
 import apprise
@@ -65,7 +66,20 @@ def test_bot_splits_long_text(zalo: FakeZaloServer) -> None:
     texts = [r.json["text"] for r in zalo.bot_requests()]
     assert len(texts) == 3
     assert all(len(t) <= TEXT_LIMIT for t in texts)
-    assert "\n".join(texts) == long_text.strip()
+    assert [t[:6] for t in texts] == ["(1/3) ", "(2/3) ", "(3/3) "]
+    assert "\n".join(t[6:] for t in texts) == long_text.strip()
+
+
+def test_bot_retry_sends_only_undelivered_chunks(zalo: FakeZaloServer) -> None:
+    long_text = "Đơn vị chưa nộp báo cáo: Ban Dân vận xã Ninh Điền.\n" * 100
+    msg = OutgoingMessage("k-chunks", "Tiêu đề", long_text)
+    zalo.bot_fail_after(1)
+    first = send(bot_url(zalo), msg)
+    assert not first.ok and not first.permanent and first.parts_sent == 1
+    again = send(bot_url(zalo), replace(msg, parts_done=first.parts_sent or 0))
+    assert again.ok and again.parts_sent == 3
+    delivered = [body["text"][:6] for _, body in zalo.delivered]
+    assert delivered == ["(1/3) ", "(2/3) ", "(3/3) "]  # each chunk exactly once
 
 
 def test_oa_sends_consultation_message(zalo: FakeZaloServer, message: OutgoingMessage) -> None:

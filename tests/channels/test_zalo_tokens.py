@@ -75,7 +75,7 @@ def test_bootstraps_stores_encrypted_and_reuses(sqlite_url: str, zalo_env: None)
         assert send(zns_managed_url(zalo), msg(9)).ok  # ZNS shares the OA's token
         assert zalo.spent_refresh_tokens == [FIRST_REFRESH]  # one refresh for four sends
         assert [r.header("access_token") for r in zalo.oa_requests()] == ["AT-1-secret"] * 3
-        oauth = [r for r in zalo.requests if r.path == "/v4/oa/access_token"][0]
+        oauth = next(r for r in zalo.requests if r.path == "/v4/oa/access_token")
         assert oauth.header("secret_key") == APP_SECRET
         assert b"grant_type=refresh_token" in oauth.body and APP_ID.encode() in oauth.body
     row = token_row(engine_for(sqlite_url))

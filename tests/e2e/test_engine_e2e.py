@@ -30,7 +30,7 @@ from tests.fakes.zalo_server import FakeZaloServer
 
 pytestmark = pytest.mark.e2e
 
-DAY = dt.date(2026, 7, 20)
+DAY = dt.date(2026, 7, 24)
 DEPLOYMENT = "daily-sweep/Quét hằng ngày"
 OA_SECRET = "oa-e2e-Tk7-bimat-31415"
 

@@ -27,7 +27,7 @@ from tests.fakes.zalo_server import FakeZaloServer
 
 pytestmark = pytest.mark.e2e
 
-DAY = dt.date(2026, 7, 20)
+DAY = dt.date(2026, 7, 24)
 POOL = "danvan-test-pool"
 
 

@@ -67,6 +67,7 @@ class FakeZaloServer(FakeHTTPServer):
         self.outside_window: set[str] = set()
         self.delivered: list[tuple[str, Any]] = []  # (path, JSON body) of accepted messages
         self.per_second: Counter[int] = Counter()  # accepted messages per wall-clock second
+        self._bot_fail_after: int | None = None
 
     # faults -------------------------------------------------------------------------
     def zalo_error_next(self, n: int = 1, code: int = -32, message: str = "error") -> None:
@@ -98,6 +99,10 @@ class FakeZaloServer(FakeHTTPServer):
                 self.expired_refusals += 1
                 return False
         return self.valid_tokens is None or token in self.valid_tokens
+
+    def bot_fail_after(self, ok: int) -> None:
+        """Accept ``ok`` more Bot messages, then answer the next one with HTTP 500."""
+        self._bot_fail_after = ok
 
     def expire_access_tokens(self) -> None:
         with self._tok_lock:
@@ -151,6 +156,13 @@ class FakeZaloServer(FakeHTTPServer):
                 return Reply(
                     400, {"ok": False, "error_code": 400, "description": "Bad Request"}
                 )
+            with self._tok_lock:
+                if self._bot_fail_after is not None:
+                    if self._bot_fail_after == 0:
+                        self._bot_fail_after = None
+                        return Reply(500, {"ok": False, "error_code": 500,
+                                           "description": "Internal error"})
+                    self._bot_fail_after -= 1
             result = {"message_id": f"m{n}", "date": 1700000000 + n}
             self._accepted(request)
             return Reply(200, {"ok": True, "result": result})

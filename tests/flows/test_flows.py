@@ -32,7 +32,7 @@ from flows.operator_actions import (
 )
 from flows.reporting_cycle import reporting_cycle
 
-DAY = dt.date(2026, 7, 20)  # a Monday: reminders before the 25/7 cut-off
+DAY = dt.date(2026, 7, 24)  # a Friday: reminders before the 25/7 cut-off
 
 
 def _count(model: type[m.Base]) -> int:

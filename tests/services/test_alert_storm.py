@@ -10,6 +10,7 @@ the contacts and deadlines that failed.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -138,6 +139,10 @@ def test_dead_letters_are_digested_and_alerts_never_alert(
     assert 0 < len(alerts) <= 1 * operator_channels * runs
     assert len(alerts) == operator_channels
     assert {a.channel_code for a in alerts} == {"ops_hook", "email"}
+    # one key per (dispatch run, operator, channel)
+    assert all(re.fullmatch(rf"alert\.[0-9]{{14}}-[0-9a-f]{{8}}\.{a.contact_id}\."
+                            rf"{a.channel_code}", a.idempotency_key) for a in alerts)
+    assert len({a.idempotency_key.split(".")[1] for a in alerts}) == 1
     assert all(contacts[a.contact_id].code == "VH.vanHanh" for a in alerts if a.contact_id)
     assert all(a.status == "dead" for a in alerts)
     assert runs <= 3

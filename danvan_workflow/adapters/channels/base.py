@@ -33,7 +33,7 @@ from apprise import AppriseAsset, NotifyType
 from apprise.locale import gettext_lazy as _gettext_lazy
 from apprise.plugins.base import NotifyBase as _NotifyBase
 
-from danvan_workflow.adapters.channels.redact import redact_text, redact_url, url_secrets
+from danvan_workflow.adapters.channels.redact import redact, redact_url, secret_forms
 
 APP_ID = "danvan-workflow"
 # Shown as the default e-mail sender name and in Apprise's X-Application header.
@@ -67,6 +67,8 @@ class OutgoingMessage:
     html: str | None = None
     short_text: str = ""
     template_data: dict[str, str] = field(default_factory=dict)
+    # parts of a multi-part chat message delivered by earlier attempts (skipped now)
+    parts_done: int = 0
 
     @property
     def chat_text(self) -> str:
@@ -115,10 +117,8 @@ class SendResult:
         keep = [s for s in secrets if s]
         return replace(
             self,
-            provider_reply=None if self.provider_reply is None else redact_text(
-                self.provider_reply, keep
-            )[:REPLY_LIMIT],
-            error=None if self.error is None else redact_text(self.error, keep),
+            provider_reply=redact(self.provider_reply, keep, limit=REPLY_LIMIT),
+            error=redact(self.error, keep),
         )
 
 
@@ -185,7 +185,9 @@ class HttpReply:
 
     @property
     def short(self) -> str:
-        return f"HTTP {self.status}: {self.text[:REPLY_LIMIT]}"
+        # cut to REPLY_LIMIT only once redacted (SendResult.redacted): a secret cut in two
+        # here would no longer be recognised
+        return f"HTTP {self.status}: {self.text[:REPLY_LIMIT * 8]}"
 
 
 def http_request(
@@ -350,7 +352,7 @@ def send(url: str, message: OutgoingMessage, *, timeout: float = 10.0) -> SendRe
     (``registry.target_url``). Never raises for delivery problems: every failure
     is a ``SendResult`` whose texts are redacted.
     """
-    secrets = url_secrets(url)
+    secrets = secret_forms(url)
     try:
         result = _dispatch(url, message, timeout, secrets)
     except Exception as exc:  # a bug or an unexpected library error: retry later

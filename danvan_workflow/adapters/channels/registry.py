@@ -45,10 +45,12 @@ def register_plugins() -> None:
     """
     from apprise.manager_plugins import NotificationManager
 
+    from danvan_workflow.adapters.channels.redact import install_log_redaction
     from danvan_workflow.adapters.channels.zalo_bot import NotifyDanvanZaloBot
     from danvan_workflow.adapters.channels.zalo_oa import NotifyDanvanZaloOA
     from danvan_workflow.adapters.channels.zalo_zns import NotifyDanvanZaloZNS
 
+    install_log_redaction()
     manager_cls: Any = NotificationManager  # untyped in Apprise
     manager = manager_cls()
     with _registered_lock:

@@ -3,7 +3,8 @@
 POST ``{base}/bot{token}/sendMessage`` with JSON ``{"chat_id": ..., "text": ...}``.
 Replies are Telegram-like: ``{"ok": true, "result": {...}}`` or
 ``{"ok": false, "error_code": N, "description": "..."}``. A text longer than
-2,000 characters is split into several messages (at line breaks when possible).
+2,000 characters is split into several messages (at line breaks when possible),
+numbered ``(1/3) ...``; a retry sends only the chunks not yet delivered.
 
 The scheme is ``dvzbot`` (not ``zalo``) so that it cannot clash with a future
 built-in Apprise plugin.
@@ -11,6 +12,7 @@ built-in Apprise plugin.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from apprise.common import OverflowMode
@@ -54,6 +56,14 @@ def split_text(text: str, limit: int = TEXT_LIMIT) -> list[str]:
     if rest.strip():
         chunks.append(rest.rstrip())
     return chunks
+
+
+def numbered_chunks(text: str, limit: int = TEXT_LIMIT) -> list[str]:
+    """``text`` as one message, or as chunks numbered ``(1/3) ...`` when too long."""
+    if len(text) <= limit:
+        return [text]
+    parts = split_text(text, limit - len("(99/99) "))
+    return [f"({i}/{len(parts)}) {part}" for i, part in enumerate(parts, 1)]
 
 
 def classify_bot_reply(reply: HttpReply) -> SendResult:
@@ -128,9 +138,14 @@ class NotifyDanvanZaloBot(DeliveringPlugin):
         return [self.token, *self.token.split(":")]
 
     def deliver(self, message: OutgoingMessage, *, timeout: float) -> SendResult:
+        """Send the text, in numbered chunks when long; ``message.parts_done`` chunks
+        were delivered by an earlier attempt and are skipped. The result's
+        ``parts_sent`` counts the chunks delivered so far (kept by the dispatcher)."""
         url = f"{self.base_url}/bot{self.token}/sendMessage"
-        result = SendResult.fail("Tin nhắn rỗng")
-        for chunk in split_text(message.chat_text):
+        chunks = numbered_chunks(message.chat_text)
+        done = min(message.parts_done, len(chunks))
+        result = SendResult.success()
+        for chunk in chunks[done:]:
             try:
                 reply = http_request(
                     url,
@@ -139,11 +154,13 @@ class NotifyDanvanZaloBot(DeliveringPlugin):
                     verify=self.verify_certificate,
                 )
             except TransportError as exc:
-                return transport_failure(exc).redacted(self.secrets())
-            result = classify_bot_reply(reply).redacted(self.secrets())
+                result = transport_failure(exc).redacted(self.secrets())
+            else:
+                result = classify_bot_reply(reply).redacted(self.secrets())
             if not result.ok:
-                return result
-        return result
+                return replace(result, parts_sent=done) if len(chunks) > 1 else result
+            done += 1
+        return replace(result, parts_sent=done) if len(chunks) > 1 else result
 
     def url(self, privacy: bool = False, *args: Any, **kwargs: Any) -> str:
         params = self.base_param(self.url_parameters(*args, privacy=privacy, **kwargs))
