@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 
 import typer
 from rich.console import Console
+from sqlalchemy.exc import DBAPIError
 
 from danvan_workflow.errors import ConfigErrors, UserError
 from danvan_workflow.inputs import as_date
@@ -41,8 +42,19 @@ def user_errors(fn: F) -> F:
             raise typer.Exit(1) from None
         except UserError as exc:
             fail(exc.render())
+        except DBAPIError as exc:
+            if _missing_schema(exc):
+                fail("cơ sở dữ liệu chưa được khởi tạo hoặc chưa nâng cấp: chạy "
+                     "`danvan db upgrade` rồi `danvan config load`")
+            raise
 
     return wrapper  # type: ignore[return-value]
+
+
+def _missing_schema(exc: DBAPIError) -> bool:
+    """A table or column the migrations create is missing: the database was never upgraded."""
+    text = str(exc.orig).lower()
+    return any(k in text for k in ("no such table", "no such column", "does not exist"))
 
 
 def parse_date(value: str | None, field: str) -> dt.date | None:
