@@ -342,7 +342,9 @@ def test_record_submission_through_the_form(ui: Operator, api: Api,
 
     arts = api.artifacts(run["id"])
     text = json.dumps([a["data"] for a in arts], ensure_ascii=False)
-    assert "Đã ghi nhận báo cáo" in text and dl["unit"] in text and status in text, text
+    label = {"submitted_on_time": "Đã nộp đúng hạn", "submitted_late": "Đã nộp trễ hạn"}[status]
+    assert "Đã ghi nhận báo cáo" in text and dl["unit"] in text and label in text, text
+    assert status not in text, "internal status codes must not reach the operator"
 
     ui.open_run(run["id"])
     ui.see("Completed")

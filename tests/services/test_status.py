@@ -64,7 +64,8 @@ def test_plan_status(db: str) -> None:
     assert ("TX.BCD", "2026-07-25") in overdue
     assert ("TX.PNV", "2026") in overdue  # "trước ngày 20/11" -> 19/11/2026
     assert st.upcoming == []
-    assert st.submitted_count == 2 and st.on_time_rate == Decimal("50.00")
+    # one on-time rate everywhere: 1 on time / (1 on time + 1 late + 4 overdue)
+    assert st.submitted_count == 2 and st.on_time_rate == Decimal("16.7")
     assert {q.unit_code for q in st.quota_short} == {"PA.DU", "PB.DU", "CB.THPT"}
     with session_scope() as s:
         later = status.plan_status(s, PLAN, dt.date(2026, 12, 5))
