@@ -13,9 +13,9 @@ from typing import Any, TypeVar
 from prefect import get_run_logger
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.states import Failed
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 
-from danvan_workflow.configuration.messages import vi_message
+from danvan_workflow.commands import parse_command
 from danvan_workflow.dashboards import Table, markdown_table
 from danvan_workflow.db.session import session_scope
 from danvan_workflow.errors import UserError
@@ -26,17 +26,7 @@ M = TypeVar("M", bound=BaseModel)
 
 def coerce(model: type[M], value: M | dict[str, Any] | None) -> M:
     """The flow's parameter model, from the UI's JSON or a model; Vietnamese errors."""
-    if isinstance(value, model):
-        return value
-    try:
-        return model.model_validate(value or {})
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        loc = ".".join(str(x) for x in err["loc"]) or "input"
-        title = model.model_fields[str(err["loc"][0])].title if err["loc"] and str(
-            err["loc"][0]) in model.model_fields else None
-        what = vi_message(dict(err))
-        raise UserError(f"{title + ': ' if title else ''}{what}", field=loc) from None
+    return parse_command(model, value)
 
 
 F = TypeVar("F", bound=Callable[..., Any])
