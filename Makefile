@@ -21,17 +21,18 @@ run: $(STAMP)
 	$(BIN)/danvan plans list
 	$(BIN)/danvan up
 
-## make test: ruff, mypy (strict on the core), pytest
+## make test: ruff, import-linter (layers, pyproject.toml), mypy (strict on the core), pytest
 test: lint typecheck pytest
 
 lint: $(STAMP)
 	$(BIN)/ruff check danvan_workflow flows tests bench
+	$(BIN)/lint-imports
 
 typecheck: $(STAMP)
 	$(BIN)/mypy danvan_workflow flows
 
 pytest: $(STAMP)
-	$(BIN)/pytest -q $(PYTEST_ARGS)
+	$(BIN)/pytest -q --durations=25 $(PYTEST_ARGS)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.run_all

@@ -23,6 +23,7 @@ from danvan_workflow.services.calendar import calendar_for, unconfirmed_note
 from danvan_workflow.services.cycles import CycleLine
 from danvan_workflow.services.outbox import STATUS_LABELS as OUTBOX_LABELS
 from danvan_workflow.services.queries import STATUS_LABELS, DeadlineView, list_deadlines
+from danvan_workflow.services.unit_of_work import unit_of_work
 from danvan_workflow.services.views import on_time_columns
 from danvan_workflow.timeutil import now
 
@@ -167,6 +168,18 @@ def due_messages(session: Session) -> int:
 def all_tables(session: Session, day: dt.date) -> list[Table]:
     return [upcoming(session, day), overdue(session, day), rates_by_unit(session, day),
             rates_by_plan(session, day), quotas(session, day.year), outbox(session)]
+
+
+def count_due_messages() -> int:
+    """`due_messages` in its own (read-only) unit of work."""
+    with unit_of_work() as s:
+        return due_messages(s)
+
+
+def dashboard_tables(day: dt.date) -> list[Table]:
+    """Every dashboard table on `day`, read in one unit of work."""
+    with unit_of_work() as s:
+        return all_tables(s, day)
 
 
 def cycle_rows(cycles: list[CycleLine]) -> list[dict[str, Any]]:

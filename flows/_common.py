@@ -17,9 +17,8 @@ from pydantic import BaseModel
 
 from danvan_workflow.commands import parse_command
 from danvan_workflow.dashboards import Table, markdown_table
-from danvan_workflow.db.session import session_scope
 from danvan_workflow.errors import UserError
-from danvan_workflow.services.calendar import calendar_for
+from danvan_workflow.services.calendar import is_working_day
 from danvan_workflow.timeutil import today
 
 M = TypeVar("M", bound=BaseModel)
@@ -51,8 +50,7 @@ def refuse_user_errors(fn: F) -> F:
 
 
 def working_day(day: dt.date) -> bool:
-    with session_scope() as s:
-        return calendar_for(s).is_working_day(day)
+    return is_working_day(day)
 
 
 def run_day(run_date: dt.date | None) -> dt.date:

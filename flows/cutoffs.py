@@ -14,18 +14,15 @@ from prefect import flow, task
 from prefect.artifacts import create_table_artifact
 
 from danvan_workflow import dashboards
-from danvan_workflow.db.session import session_scope
 from danvan_workflow.services import cycles
-from danvan_workflow.services.calendar import calendar_for
 from flows._common import publish_markdown, run_day
 
 
 @task(name="Tình hình mốc chốt", retries=2, retry_delay_seconds=[5, 30])
 def cutoff_status(day: dt.date, lead: list[int]
                   ) -> list[tuple[dt.date, int, list[dict[str, Any]]]]:
-    with session_scope() as s:
-        checks = cycles.cutoff_checks(day, calendar_for(s), lead)
-        return [(c, n, dashboards.cutoff_rows(cycles.cutoff_cycles(s, c))) for c, n in checks]
+    return [(c.cutoff, c.before, dashboards.cutoff_rows(c.cycles))
+            for c in cycles.cutoff_status(day, lead)]
 
 
 @flow(name="cutoffs")

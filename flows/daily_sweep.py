@@ -17,7 +17,6 @@ from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_progress_artifact, update_progress_artifact
 
 from danvan_workflow import dashboards
-from danvan_workflow.db.session import session_scope
 from danvan_workflow.services import sweep
 from danvan_workflow.services.materialise import MaterialiseResult
 from danvan_workflow.services.outbox import DispatchStats, dispatch
@@ -42,8 +41,7 @@ def plan_reminders(day: dt.date) -> SweepResult:
 
 @task(name="Gửi thông báo", retries=3, retry_delay_seconds=[10, 60, 300])
 def dispatch_outbox(progress_key: str = "danvan-tien-do-gui") -> DispatchStats:
-    with session_scope() as s:
-        total = dashboards.due_messages(s)
+    total = dashboards.count_due_messages()
     art = cast(UUID, create_progress_artifact(
         0.0, key=progress_key, description=f"Tiến độ gửi {total} thông báo đến hạn"))
 
@@ -58,8 +56,7 @@ def dispatch_outbox(progress_key: str = "danvan-tien-do-gui") -> DispatchStats:
 
 @task(name="Cập nhật bảng theo dõi", retries=2, retry_delay_seconds=[5, 30])
 def publish_dashboards(day: dt.date) -> list[str]:
-    with session_scope() as s:
-        tables = dashboards.all_tables(s, day)
+    tables = dashboards.dashboard_tables(day)
     for t in tables:
         publish_table(t)
     return [t.key for t in tables]

@@ -1,7 +1,7 @@
 """'Dân vận khéo' inspection rounds (đợt kiểm tra).
 
 * `open_inspection_round` (operator, from the UI): creates the round with its teams
-  and planned visits (`services.inspections.create_round`), tells every visited
+  and planned visits (`services.inspections.open_inspection_round`), tells every visited
   unit's focal point (outbox), and publishes the plan of visits.
 * `inspection_round_status` (daily): for every open round, a table of visits with
   and without a result; when the report is due within `remind_within_days` and
@@ -14,70 +14,26 @@ operator action "Ghi kết quả kiểm tra"; the next status run sees them.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Literal
+from typing import Any
 
 from prefect import flow, task
 from prefect.artifacts import create_table_artifact
-from pydantic import BaseModel, ConfigDict, Field
 
-from danvan_workflow.db.session import session_scope
+from danvan_workflow.commands.inspections import OpenInspectionRound
 from danvan_workflow.services import cycles, inspections
-from danvan_workflow.timeutil import today
 from flows._common import changed, coerce, publish_markdown, run_day
 
 
-class Member(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    name: str = Field(title="Họ tên", description="Họ tên thành viên đoàn kiểm tra")
-    role: str = Field("", title="Chức danh trong đoàn", description="Ví dụ: Trưởng đoàn")
-
-
-class Visit(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    unit: str = Field(title="Mã đơn vị", description="Đơn vị được kiểm tra, ví dụ DP.PHOVINH.DU")
-    model_id: int | None = Field(None, title="Số mô hình",
-                                 description="Mô hình “Dân vận khéo” được kiểm tra (nếu có)")
-    visit_on: dt.date | None = Field(None, title="Ngày kiểm tra", description="Dự kiến")
-
-
-class Team(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    name: str = Field(title="Tên đoàn/tổ", description="Ví dụ: Đoàn kiểm tra số 1")
-    members: list[Member] = Field(default_factory=list, title="Thành viên")
-    visits: list[Visit] = Field(default_factory=list, title="Lượt kiểm tra")
-
-
-class RoundInput(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    plan: str = Field(title="Số kế hoạch", description="Ví dụ: 26-KH/BCĐ")
-    kind: Literal["mid_year", "year_end", "ad_hoc"] = Field(
-        title="Loại đợt", description="mid_year: 6 tháng đầu năm; year_end: cuối năm; "
-                                      "ad_hoc: đột xuất")
-    year: int = Field(title="Năm", description="Năm của đợt kiểm tra")
-    title: str = Field(title="Tên đợt kiểm tra")
-    report_due_on: dt.date | None = Field(
-        None, title="Hạn báo cáo kết quả",
-        description="Để trống: lấy theo hạn báo cáo tháng 7 / tháng 12 của kế hoạch")
-    teams: list[Team] = Field(title="Các đoàn kiểm tra")
-    operator: str = Field("prefect-ui", title="Người thực hiện")
-
-
 @task(name="Tạo đợt kiểm tra và báo lịch", retries=1, retry_delay_seconds=5)
-def create_and_notify(data: RoundInput) -> tuple[inspections.RoundCreated, int]:
-    with session_scope() as s:
-        created = inspections.create_round(
-            s, plan_code=data.plan, kind=data.kind, year=data.year, title=data.title,
-            report_due_on=data.report_due_on, actor=data.operator,
-            teams=[t.model_dump(mode="python") for t in data.teams])
-        notices = cycles.round_visit_notices(s, created.code)
-        queued = cycles.queue_notices(s, notices, today())
-        return created, queued
+def create_and_notify(data: OpenInspectionRound) -> tuple[inspections.RoundCreated, int]:
+    opened = inspections.open_inspection_round(data)
+    return opened.created, opened.queued
 
 
 @flow(name="open-inspection-round", validate_parameters=False)
-def open_inspection_round(data: RoundInput) -> dict[str, Any]:
+def open_inspection_round(data: OpenInspectionRound) -> dict[str, Any]:
     """Mở đợt kiểm tra “Dân vận khéo”: đoàn, lượt kiểm tra, báo lịch cho đơn vị."""
-    d = coerce(RoundInput, data)
+    d = coerce(OpenInspectionRound, data)
     created, queued = create_and_notify(d)
     due = created.report_due_on.strftime("%d/%m/%Y") if created.report_due_on else "chưa có"
     changed("Đã mở đợt kiểm tra", [
@@ -91,8 +47,7 @@ def open_inspection_round(data: RoundInput) -> dict[str, Any]:
 @task(name="Tình hình các đợt kiểm tra", retries=2, retry_delay_seconds=[5, 30])
 def round_report(day: dt.date, code: str | None, within: int
                  ) -> list[tuple[inspections.RoundStatus, int]]:
-    with session_scope() as s:
-        return cycles.round_reports(s, day, code, within)
+    return cycles.report_rounds(day, code, within)
 
 
 @flow(name="inspection-round-status")

@@ -17,7 +17,6 @@ from prefect.input import RunInput
 from pydantic import Field
 
 from danvan_workflow import dashboards
-from danvan_workflow.db.session import session_scope
 from danvan_workflow.services import cycles
 from flows._common import publish_markdown, run_day
 
@@ -35,17 +34,13 @@ class Confirm(RunInput):
 def find_cycles(day: dt.date, periods: tuple[str, ...]
                 ) -> tuple[list[cycles.CycleLine], list[cycles.CycleLine],
                            list[cycles.NoticeGroup], int]:
-    with session_scope() as s:
-        opened = cycles.opened_cycles(s, day, periods)
-        closed = cycles.closed_cycles(s, day, periods)
-        groups = cycles.open_notices(opened) + cycles.close_notices(closed)
-        return opened, closed, groups, cycles.count_new_notices(s, groups, day)
+    scan = cycles.scan_cycles(day, periods)
+    return scan.opened, scan.closed, scan.groups, scan.pending
 
 
 @task(name="Ghi thông báo kỳ báo cáo", retries=2, retry_delay_seconds=[5, 30])
 def queue(groups: list[cycles.NoticeGroup], day: dt.date) -> int:
-    with session_scope() as s:
-        return cycles.queue_notices(s, groups, day)
+    return cycles.record_cycle_notices(groups, day)
 
 
 @flow(name="reporting-cycle")

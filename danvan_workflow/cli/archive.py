@@ -11,7 +11,8 @@ from typing import Annotated
 import typer
 
 from danvan_workflow.cli.app import console, user_errors
-from danvan_workflow.db.session import session_scope
+from danvan_workflow.commands import parse_command
+from danvan_workflow.commands.archive import CloseYear, DeletePlan, DeleteUnit
 from danvan_workflow.errors import UserError
 from danvan_workflow.settings import get_settings
 
@@ -23,10 +24,15 @@ Actor = Annotated[str | None, typer.Option("--actor", help="Người thực hi�
 def _delete(kind: str, code: str, confirm: str | None, actor: str | None) -> None:
     from danvan_workflow.services import archive
 
-    word = archive.KIND_WORDS[kind]
-    with session_scope() as s:
-        preview = (archive.plan_deletion if kind == "plan" else archive.unit_deletion)(s, code)
-    if not archive.confirm_matches(code, confirm):
+    options = {"code": code, "confirm": confirm, "operator": actor or get_settings().operator}
+    try:
+        if kind == "plan":
+            res = archive.delete_archived_plan(parse_command(DeletePlan, options))
+        else:
+            res = archive.delete_archived_unit(parse_command(DeleteUnit, options))
+    except archive.DeletionUnconfirmed as exc:
+        preview = exc.preview
+        word = archive.KIND_WORDS[kind]
         console.print(f"Xóa hẳn {word} {code} ({preview.name}) sẽ xóa:", highlight=False)
         for line in preview.lines():
             console.print(line, highlight=False)
@@ -35,10 +41,7 @@ def _delete(kind: str, code: str, confirm: str | None, actor: str | None) -> Non
         sub = "plans" if kind == "plan" else "units"
         what = "chưa xác nhận" if confirm is None else f"mã xác nhận '{confirm}' không khớp"
         raise UserError(f"{what}: để xóa hẳn, chạy lại với --xac-nhan {code} (danvan {sub} "
-                        f"delete {code} --xac-nhan {code})", field="--xac-nhan")
-    with session_scope() as s:
-        fn = archive.delete_plan if kind == "plan" else archive.delete_unit
-        res = fn(s, code, confirm=confirm, actor=actor or get_settings().operator)
+                        f"delete {code} --xac-nhan {code})", field="--xac-nhan") from None
     console.print(res.message, highlight=False, soft_wrap=True)
 
 
@@ -67,10 +70,10 @@ def deadlines_close_year(
     actor: Actor = None,
 ) -> None:
     """Đóng các hạn chưa nộp của một năm đã qua (trạng thái "Đã đóng (không nộp)")."""
-    from danvan_workflow.services.archive import close_year
+    from danvan_workflow.services.archive import close_past_year
 
-    with session_scope() as s:
-        res = close_year(s, year, reason, actor or get_settings().operator)
+    res = close_past_year(parse_command(CloseYear, {
+        "year": year, "reason": reason, "operator": actor or get_settings().operator}))
     console.print(res.message, highlight=False, soft_wrap=True)
 
 

@@ -21,24 +21,11 @@ def register(app: typer.Typer) -> None:
         path: Annotated[Path | None, typer.Argument(help="Thư mục cấu hình")] = None,
     ) -> None:
         """Liệt kê các năm đang dùng mà lịch nghỉ chưa được xác nhận."""
-        from sqlalchemy.exc import SQLAlchemyError
+        from danvan_workflow.commands import parse_command
+        from danvan_workflow.commands.calendar import CheckCalendar
+        from danvan_workflow.services.calendar_views import check_calendar
 
-        from danvan_workflow.configuration.loader import load_config
-        from danvan_workflow.db.session import session_scope
-        from danvan_workflow.errors import UserError
-        from danvan_workflow.services.calendar import YearFile, unconfirmed_years
-        from danvan_workflow.settings import get_settings
-        from danvan_workflow.timeutil import today
-
-        config_dir = path or get_settings().config_dir
-        bundle = load_config(config_dir)
-        files = {y.year: YearFile(y.confirmed, y.source_file) for y in bundle.calendar_years}
-        try:
-            with session_scope() as s:
-                missing = unconfirmed_years(s, today(), files, config_dir)
-        except SQLAlchemyError as exc:
-            raise UserError("không đọc được cơ sở dữ liệu; hãy chạy danvan db upgrade và "
-                            "danvan config load trước") from exc
+        missing = check_calendar(parse_command(CheckCalendar, {"config_dir": path})).missing
         if not missing:
             console.print("Lịch các năm đang dùng đều đã xác nhận.")
             return

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.table import Table
 
 from danvan_workflow.cli.app import console, parse_date, user_errors
+from danvan_workflow.commands import parse_command
+from danvan_workflow.commands.base import Command
 from danvan_workflow.core.vietnamese import format_date, format_percent
-from danvan_workflow.db.session import session_scope
 from danvan_workflow.errors import UserError
 from danvan_workflow.settings import get_settings
 from danvan_workflow.timeutil import today
@@ -28,6 +29,14 @@ Actor = Annotated[str | None, typer.Option("--actor", help="Người thực hi�
 
 def _actor(actor: str | None) -> str:
     return actor or get_settings().operator
+
+
+C = TypeVar("C", bound=Command)
+
+
+def _command(model: type[C], **options: Any) -> C:
+    """The command from the CLI's options (unset ones left to the model's defaults)."""
+    return parse_command(model, {k: v for k, v in options.items() if v is not None})
 
 
 def _d(value: Any) -> str:
@@ -75,21 +84,23 @@ def models_register(
     actor: Actor = None,
 ) -> None:
     """Đăng ký một mô hình "Dân vận khéo"."""
-    from danvan_workflow.services.models_dvk import register_model
+    from danvan_workflow.commands.models_dvk import RegisterModel
+    from danvan_workflow.services.models_dvk import register_new_model
 
-    data = {"name": name, "address": address, "field": field,
-            "start": _req_date(start, "--start"), "end": _req_date(end, "--end"),
-            "content": content, "owner": owner, "unit_code": unit, "batch": batch}
-    with session_scope() as s:
-        res = register_model(s, data, _actor(actor), plan_code=plan)
+    start_on, end_on = _req_date(start, "--start"), _req_date(end, "--end")
+    res = register_new_model(_command(
+        RegisterModel, name=name, address=address, field=field, start=start_on, end=end_on,
+        content=content, owner=owner, unit_code=unit, batch=batch, plan=plan,
+        operator=_actor(actor)))
     console.print(f"Đã đăng ký mô hình số [bold]{res.model_id}[/].", highlight=False)
 
 
 def _transition(model_id: int, event: str, payload: dict[str, Any], actor: str | None) -> None:
-    from danvan_workflow.services.models_dvk import transition_model
+    from danvan_workflow.commands.models_dvk import ApplyModelEvent
+    from danvan_workflow.services.models_dvk import apply_model_event
 
-    with session_scope() as s:
-        res = transition_model(s, model_id, event, payload, _actor(actor))
+    res = apply_model_event(_command(ApplyModelEvent, model_id=model_id, event=event,
+                                     operator=_actor(actor), **payload))
     console.print(res.message, highlight=False)
     for d in res.deadlines:
         console.print(f"  Hạn tự đánh giá ({d.period_key}): {_d(d.due_on)}", highlight=False)
@@ -146,10 +157,9 @@ def models_list(
     year: Annotated[int | None, typer.Option("--year", help="Năm")] = None,
 ) -> None:
     """Danh sách mô hình."""
-    from danvan_workflow.services.models_dvk import list_models
+    from danvan_workflow.services.models_dvk import view_models
 
-    with session_scope() as s:
-        items = list_models(s, unit=unit, state=state, year=year)
+    items = view_models(unit=unit, state=state, year=year)
     table = Table(title='Mô hình "Dân vận khéo"')
     for col in ("Số", "Tên", "Đơn vị", "Năm", "Bắt đầu", "Trạng thái"):
         table.add_column(col)
@@ -166,10 +176,9 @@ def models_quota(
     year: Annotated[int | None, typer.Option("--year", help="Năm")] = None,
 ) -> None:
     """Số mô hình đã đăng ký so với chỉ tiêu tối thiểu."""
-    from danvan_workflow.services.models_dvk import quota_report
+    from danvan_workflow.services.models_dvk import view_quota
 
-    with session_scope() as s:
-        rep = quota_report(s, plan, year or today().year)
+    rep = view_quota(plan, year or today().year)
     table = Table(title=f"Đăng ký mô hình năm {rep.year} – {rep.plan_code}")
     for col in ("Đơn vị", "Tên", "Tối thiểu", "Đã đăng ký", "Còn thiếu"):
         table.add_column(col)
@@ -197,13 +206,14 @@ def reports_submit(
     actor: Actor = None,
 ) -> None:
     """Ghi nhận một báo cáo đã nhận."""
-    from danvan_workflow.services.reports import submit
+    from danvan_workflow.commands.reports import RecordSubmission
+    from danvan_workflow.services.reports import record_submission
 
     received_on = _req_date(received, "--received")
-    with session_scope() as s:
-        res = submit(s, deadline_id=deadline, plan_code=plan, obligation_code=obligation,
-                     unit_code=unit, period_key=period, received_on=received_on,
-                     document_number=number, recorded_by=_actor(actor), attachment=attachment)
+    res = record_submission(_command(
+        RecordSubmission, deadline_id=deadline, plan=plan, obligation=obligation, unit=unit,
+        period=period, received_on=received_on, document_number=number,
+        operator=_actor(actor), attachment=attachment))
     console.print(res.message, highlight=False)
 
 
@@ -215,10 +225,11 @@ def reports_waive(
     actor: Actor = None,
 ) -> None:
     """Miễn nộp một báo cáo."""
-    from danvan_workflow.services.reports import waive
+    from danvan_workflow.commands.reports import ChangeDeadline
+    from danvan_workflow.services.reports import change_deadline
 
-    with session_scope() as s:
-        res = waive(s, deadline, reason, _actor(actor))
+    res = change_deadline(_command(ChangeDeadline, deadline_id=deadline, action="mien",
+                                   reason=reason, operator=_actor(actor)))
     console.print(f"Đã miễn nộp: {res.unit_code} – {res.period_label}. Trạng thái: "
                   f"{res.status_text}.", highlight=False)
 
@@ -232,11 +243,12 @@ def reports_extend(
     actor: Actor = None,
 ) -> None:
     """Gia hạn một báo cáo."""
-    from danvan_workflow.services.reports import extend
+    from danvan_workflow.commands.reports import ChangeDeadline
+    from danvan_workflow.services.reports import change_deadline
 
     day = _req_date(new_due, "--to")
-    with session_scope() as s:
-        res = extend(s, deadline, day, reason, _actor(actor))
+    res = change_deadline(_command(ChangeDeadline, deadline_id=deadline, action="gia_han",
+                                   new_due=day, reason=reason, operator=_actor(actor)))
     console.print(f"Đã gia hạn: {res.unit_code} – {res.period_label}: hạn mới {_d(res.due_on)} "
                   f"(hạn gốc {_d(res.original_due_on)}). Trạng thái: {res.status_text}.",
                   highlight=False)
@@ -253,12 +265,13 @@ def reports_request(
     actor: Actor = None,
 ) -> None:
     """Yêu cầu các đơn vị báo cáo (báo cáo khi có yêu cầu)."""
-    from danvan_workflow.services.reports import request_report
+    from danvan_workflow.commands.reports import RequestReport
+    from danvan_workflow.services.reports import request_ad_hoc_report
 
     day = _req_date(due, "--due")
-    with session_scope() as s:
-        res = request_report(s, plan_code=plan, obligation_code=obligation, unit_codes=units,
-                             due_on=day, title=title, actor=_actor(actor))
+    res = request_ad_hoc_report(_command(RequestReport, plan=plan, obligation=obligation,
+                                         units=units, due_on=day, title=title,
+                                         operator=_actor(actor)))
     console.print(f"Đã tạo {len(res.deadline_ids)} hạn báo cáo ({res.period_key}), hạn "
                   f"{_d(res.due_on)}.", highlight=False)
 
@@ -279,7 +292,8 @@ def inspections_create(
     actor: Actor = None,
 ) -> None:
     """Tạo đợt kiểm tra với các tổ và đơn vị được kiểm tra."""
-    from danvan_workflow.services.inspections import create_round
+    from danvan_workflow.commands.inspections import OpenInspectionRound
+    from danvan_workflow.services.inspections import create_inspection_round
 
     data = _read_data(teams, "--teams")
     if isinstance(data, dict) and "teams" in data:
@@ -287,10 +301,9 @@ def inspections_create(
     if not isinstance(data, list):
         raise UserError("tệp phải là danh sách tổ kiểm tra (name, members, visits)",
                         field="--teams")
-    with session_scope() as s:
-        res = create_round(s, plan_code=plan, kind=kind, year=year, title=title,
-                           report_due_on=parse_date(due, "--due"), teams=data,
-                           actor=_actor(actor), code=code)
+    res = create_inspection_round(_command(
+        OpenInspectionRound, plan=plan, kind=kind, year=year, title=title,
+        report_due_on=parse_date(due, "--due"), teams=data, operator=_actor(actor), code=code))
     console.print(f"Đã tạo đợt kiểm tra [bold]{res.code}[/]: {res.teams} tổ, {res.visits} lượt; "
                   f"hạn báo cáo {_d(res.report_due_on)}.", highlight=False)
 
@@ -307,12 +320,13 @@ def inspections_record(
     actor: Actor = None,
 ) -> None:
     """Ghi kết quả kiểm tra một đơn vị / mô hình."""
-    from danvan_workflow.services.inspections import record_result
+    from danvan_workflow.commands.inspections import RecordInspectionResult
+    from danvan_workflow.services.inspections import record_inspection_result
 
     day = parse_date(visit_on, "--on")
-    with session_scope() as s:
-        res = record_result(s, round_code=round_code, unit_code=unit, model_id=model,
-                            result=result, findings=findings, visit_on=day, actor=_actor(actor))
+    res = record_inspection_result(_command(
+        RecordInspectionResult, round_code=round_code, unit=unit, model_id=model,
+        result=result, findings=findings, visit_on=day, operator=_actor(actor)))
     console.print(f"Đã ghi kết quả '{res.result_label}' cho {res.unit_code}.", highlight=False)
 
 
@@ -320,10 +334,9 @@ def inspections_record(
 @user_errors
 def inspections_status(round_code: Annotated[str, typer.Argument(help="Mã đợt kiểm tra")]) -> None:
     """Tình hình một đợt kiểm tra: đơn vị đã/chưa có kết quả, thời gian còn lại."""
-    from danvan_workflow.services.inspections import round_status
+    from danvan_workflow.services.inspections import view_round_status
 
-    with session_scope() as s:
-        st = round_status(s, round_code, today())
+    st = view_round_status(round_code, today())
     table = Table(title=f"{st.title} ({st.code})")
     for col in ("Tổ", "Đơn vị", "Mô hình", "Ngày", "Kết quả"):
         table.add_column(col)
@@ -349,12 +362,12 @@ def scores_record(
     actor: Actor = None,
 ) -> None:
     """Ghi điểm một tiêu chí cho một đơn vị."""
-    from danvan_workflow.services.scores import record_score
+    from danvan_workflow.commands.scores import RecordScore
+    from danvan_workflow.services.scores import score_criterion
 
-    with session_scope() as s:
-        res = record_score(s, plan_code=plan, unit_code=unit, year=year,
-                           criterion_code=criterion, points=points, bonus=bonus,
-                           actor=_actor(actor))
+    res = score_criterion(_command(RecordScore, plan=plan, unit=unit, year=year,
+                                   criterion=criterion, points=points, bonus=bonus,
+                                   operator=_actor(actor)))
     console.print(f"Đã ghi điểm {res.criterion_code} cho {res.unit_code}: {res.points}"
                   + (f" + {res.bonus} thưởng" if res.bonus else "") + ".", highlight=False)
 
@@ -375,10 +388,9 @@ def scores_rank(
     year: Annotated[int, typer.Option("--year", help="Năm")],
 ) -> None:
     """Tổng điểm, xếp loại và xếp hạng."""
-    from danvan_workflow.services.scores import rank
+    from danvan_workflow.services.scores import view_ranking
 
-    with session_scope() as s:
-        lines = rank(s, plan, year)
+    lines = view_ranking(plan, year)
     console.print(_rank_table(f"Xếp hạng thi đua năm {year}", lines))
 
 
@@ -390,10 +402,9 @@ def scores_aggregate(
     scorer: Annotated[str, typer.Option("--scorer", help="Mã cơ quan chấm điểm")],
 ) -> None:
     """Tổng hợp điểm của một cơ quan chấm điểm; đơn vị chưa được chấm."""
-    from danvan_workflow.services.scores import aggregate
+    from danvan_workflow.services.scores import view_aggregate
 
-    with session_scope() as s:
-        res = aggregate(s, plan, year, scorer)
+    res = view_aggregate(plan, year, scorer)
     console.print(_rank_table(f"{res.scorer_name}: tổng hợp điểm năm {year}", res.scored))
     if res.not_scored:
         console.print("Chưa chấm: " + ", ".join(
@@ -418,10 +429,11 @@ def targets_record(
     actor: Actor = None,
 ) -> None:
     """Ghi nhận một sự kiện của đơn vị (ví dụ đã phổ biến kế hoạch)."""
-    from danvan_workflow.services.targets import record_fact
+    from danvan_workflow.commands.targets import RecordUnitFact
+    from danvan_workflow.services.targets import record_unit_fact
 
-    with session_scope() as s:
-        res = record_fact(s, unit, fact, year, value, _actor(actor))
+    res = record_unit_fact(_command(RecordUnitFact, unit=unit, fact=fact, year=year,
+                                    value=value, operator=_actor(actor)))
     word = "có" if res.value else "không"
     console.print(f"Đã ghi: {res.unit_code} – {res.fact} ({res.year}): {word}.", highlight=False)
 
@@ -433,10 +445,9 @@ def targets_status(
     year: Annotated[int, typer.Option("--year", help="Năm")],
 ) -> None:
     """Tình hình thực hiện chỉ tiêu."""
-    from danvan_workflow.services.targets import target_status
+    from danvan_workflow.services.targets import view_targets
 
-    with session_scope() as s:
-        rep = target_status(s, plan, year)
+    rep = view_targets(plan, year)
     table = Table(title=f"Chỉ tiêu năm {year} – {rep.plan_code}")
     for col in ("Mã", "Chỉ tiêu", "Kết quả", "Đơn vị chưa đạt"):
         table.add_column(col)
@@ -458,13 +469,12 @@ def status_cmd(
     """Tóm tắt tình hình một đơn vị hoặc một kế hoạch."""
     from danvan_workflow.core.deadline_status import DeadlineState
     from danvan_workflow.core.lifecycle import State
-    from danvan_workflow.services.status import plan_status, unit_status
+    from danvan_workflow.services.status import view_plan_status, view_unit_status
 
     if bool(unit) == bool(plan):
         raise UserError("chọn đúng một trong --unit hoặc --plan", field="--unit")
     day = parse_date(on, "--on") or today()
-    with session_scope() as s:
-        st = unit_status(s, unit, day) if unit else plan_status(s, plan or "", day)
+    st = view_unit_status(unit, day) if unit else view_plan_status(plan or "", day)
     console.print(f"[bold]{st.name}[/] ({st.code}) – ngày {_d(st.today)}", highlight=False)
     labels = {s.value: s.label for s in DeadlineState}
     counts = ", ".join(f"{labels.get(k, k)}: {v}" for k, v in sorted(st.counts.items()))

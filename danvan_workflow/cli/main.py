@@ -10,11 +10,9 @@ from typing import Annotated
 
 import typer
 from rich.table import Table
-from sqlalchemy import func, select
 
 from danvan_workflow.cli.app import console, parse_date, stdout_utf8, user_errors
-from danvan_workflow.db.models import Obligation, Plan, PlanTask, Unit
-from danvan_workflow.db.session import get_engine, session_scope
+from danvan_workflow.db.session import get_engine
 from danvan_workflow.errors import UserError
 from danvan_workflow.settings import get_settings
 from danvan_workflow.timeutil import today
@@ -131,43 +129,35 @@ def _archived_mark(at: dt.datetime | None) -> str:
 @user_errors
 def units_list(show_all: AllOption = False) -> None:
     """Danh sách đơn vị."""
-    with session_scope() as s:
-        parent = {u.id: u.code for u in s.execute(select(Unit)).scalars()}
-        table = Table(title="Đơn vị")
-        for col in ("Mã", "Tên", "Loại", "Cấp", "Cấp trên"):
-            table.add_column(col)
-        q = select(Unit).order_by(Unit.code)
-        rows = s.execute(q if show_all else q.where(Unit.archived_at.is_(None))).scalars().all()
-        for u in rows:
-            table.add_row(u.code, u.name + (" (giả định)" if u.assumed else "")
-                          + _archived_mark(u.archived_at), u.kind, u.level,
-                          parent.get(u.parent_id or -1, ""))
-        console.print(table)
-        console.print(f"Tổng: {len(rows)} đơn vị.")
+    from danvan_workflow.services.views import view_units
+
+    rows = view_units(show_all)
+    table = Table(title="Đơn vị")
+    for col in ("Mã", "Tên", "Loại", "Cấp", "Cấp trên"):
+        table.add_column(col)
+    for u in rows:
+        table.add_row(u.code, u.name + (" (giả định)" if u.assumed else "")
+                      + _archived_mark(u.archived_at), u.kind, u.level, u.parent_code or "")
+    console.print(table)
+    console.print(f"Tổng: {len(rows)} đơn vị.")
 
 
 @plans_app.command("list")
 @user_errors
 def plans_list(show_all: AllOption = False) -> None:
     """Danh sách kế hoạch."""
-    with session_scope() as s:
-        tasks = dict(s.execute(select(PlanTask.plan_id, func.count()).group_by(PlanTask.plan_id))
-                     .tuples().all())
-        obs = dict(s.execute(select(Obligation.plan_id, func.count())
-                             .group_by(Obligation.plan_id)).tuples().all())
-        table = Table(title="Kế hoạch")
-        for col in ("Số", "Tên", "Cơ quan ban hành", "Ngày", "Năm", "Nhiệm vụ", "Nghĩa vụ BC"):
-            table.add_column(col)
-        q = select(Plan, Unit.name).join(Unit, Unit.id == Plan.issuer_id)
-        if not show_all:
-            q = q.where(Plan.archived_at.is_(None))
-        rows = s.execute(q.order_by(Plan.year, Plan.code)).all()
-        for p, issuer in rows:
-            table.add_row(p.code, p.title + _archived_mark(p.archived_at), issuer,
-                          p.issued_on.strftime("%d/%m/%Y") if p.issued_on else "—", str(p.year),
-                          str(tasks.get(p.id, 0)), str(obs.get(p.id, 0)))
-        console.print(table)
-        console.print(f"Tổng: {len(rows)} kế hoạch.")
+    from danvan_workflow.services.views import view_plans
+
+    rows = view_plans(show_all)
+    table = Table(title="Kế hoạch")
+    for col in ("Số", "Tên", "Cơ quan ban hành", "Ngày", "Năm", "Nhiệm vụ", "Nghĩa vụ BC"):
+        table.add_column(col)
+    for p in rows:
+        table.add_row(p.code, p.title + _archived_mark(p.archived_at), p.issuer_name,
+                      p.issued_on.strftime("%d/%m/%Y") if p.issued_on else "—", str(p.year),
+                      str(p.tasks), str(p.obligations))
+    console.print(table)
+    console.print(f"Tổng: {len(rows)} kế hoạch.")
 
 
 @rules_app.command("explain")
@@ -180,13 +170,12 @@ def rules_explain(phrase: Annotated[str, typer.Argument(help='Ví dụ: "trướ
 
     from danvan_workflow.core.occurrences import explain_schedule
     from danvan_workflow.core.phrases import parse_phrase
-    from danvan_workflow.services.calendar import calendar_for
+    from danvan_workflow.services.calendar import working_calendar
 
     if count < 1:
         raise UserError("số hạn cần xem phải từ 1 trở lên", field="--count")
     rules = parse_phrase(phrase)
-    with session_scope() as s:
-        cal = calendar_for(s)
+    cal = working_calendar()
     by_shift = get_settings().engine.by_shift
     for rule in rules:
         shape = json.dumps(rule.model_dump(mode="json", exclude_none=True), ensure_ascii=False)
@@ -208,18 +197,17 @@ def deadlines_list(
 ) -> None:
     """Liệt kê hạn báo cáo."""
     from danvan_workflow.core.vietnamese import weekday_name
-    from danvan_workflow.services.calendar import calendar_for, may_move, unconfirmed_note
-    from danvan_workflow.services.queries import STATUS_LABELS, list_deadlines
+    from danvan_workflow.services.calendar import may_move, unconfirmed_note
+    from danvan_workflow.services.queries import STATUS_LABELS, view_deadlines
 
     if fmt not in ("table", "json", "ics"):
         raise UserError("định dạng phải là table, json hoặc ics", field="--format")
     start, end = parse_date(date_from, "--from"), parse_date(date_to, "--to")
     if start and end and end < start:
         raise UserError("'--to' phải sau '--from'", field="--to")
-    with session_scope() as s:
-        items = list_deadlines(s, start=start, end=end, unit=unit, plan=plan, status=status,
-                               include_continuous=fmt == "table")
-        cal = calendar_for(s)
+    listed = view_deadlines(start=start, end=end, unit=unit, plan=plan, status=status,
+                            include_continuous=fmt == "table")
+    items, cal = listed.items, listed.calendar
     if fmt == "json":
         data = json.dumps({"deadlines": [d.as_json() for d in items]}, ensure_ascii=False,
                           indent=2)

@@ -6,15 +6,10 @@ from typing import Annotated
 
 import typer
 from rich.table import Table
-from sqlalchemy import select
 
-from danvan_workflow.adapters.channels.redact import redact
 from danvan_workflow.cli.app import console, parse_date, user_errors
-from danvan_workflow.db import models as m
-from danvan_workflow.db.session import session_scope
+from danvan_workflow.commands import parse_command
 from danvan_workflow.errors import UserError
-from danvan_workflow.services.outbox import STATUS_LABELS
-from danvan_workflow.services.rendering import MESSAGE_KINDS, channel_label
 from danvan_workflow.settings import get_settings
 from danvan_workflow.timeutil import today
 
@@ -30,8 +25,9 @@ def notify_test(
     channel: Annotated[str | None, typer.Option(help="Chỉ gửi qua kênh này")] = None,
 ) -> None:
     """Gửi một thông báo thử tới một đầu mối hoặc một URL Apprise."""
-    from danvan_workflow.services.notify import queue_test, send_direct
-    from danvan_workflow.services.outbox import dispatch
+    from danvan_workflow.commands.notify import SendTestNotification
+    from danvan_workflow.services.notify import send_direct, send_test_notification
+    from danvan_workflow.services.outbox_views import message_states
 
     if "://" in target:
         res = send_direct(target)
@@ -40,118 +36,75 @@ def notify_test(
         if r.ok:
             console.print(f"Đã gửi thử tới {res.target}.", highlight=False)
             return
-        raise UserError(f"gửi thử tới {res.target} thất bại: {redact(r.error)}")
-    with session_scope() as s:
-        q = queue_test(s, target, get_settings().operator, channel)
-    stats = dispatch()
-    with session_scope() as s:
-        rows = s.execute(select(m.OutboxMessage).where(m.OutboxMessage.id.in_(q.messages))
-                         ).scalars().all()
-        for row in rows:
-            console.print(f"Thông báo {row.id} qua kênh {row.channel_code}: "
-                          f"{STATUS_LABELS.get(row.status, row.status)}"
-                          + (f" — {redact(row.last_error)}" if row.last_error else ""),
-                          highlight=False)
-    _ = stats
+        raise UserError(f"gửi thử tới {res.target} thất bại: {r.error}")
+    cmd = parse_command(SendTestNotification, {"contact": target, "channel": channel,
+                                               "operator": get_settings().operator})
+    sent = send_test_notification(cmd)
+    for row in message_states(sent.messages):
+        console.print(f"Thông báo {row.id} qua kênh {row.channel}: {row.status}"
+                      + (f" — {row.last_error}" if row.last_error else ""), highlight=False)
 
 
 @outbox_app.command("list")
 @user_errors
 def outbox_list(
     status: Annotated[str | None, typer.Option(help="Lọc theo trạng thái")] = None,
-    limit: int = 50,
+    limit: Annotated[int, typer.Option(help="Số dòng tối đa")] = 50,
+    duplicates: Annotated[bool, typer.Option(
+        "--duplicates", help="Chỉ các thông báo người nhận có thể đã nhận hai lần")] = False,
 ) -> None:
     """Các thông báo trong hộp thư đi."""
-    from danvan_workflow.services.outbox import channels, counts
+    from danvan_workflow.services.outbox_views import outbox_list as view
 
-    if status and status not in STATUS_LABELS:
-        raise UserError("trạng thái không hợp lệ; chọn: " + ", ".join(STATUS_LABELS),
-                        field="--status")
-    with session_scope() as s:
-        channels(s)  # their ${ENV} secrets are masked in the errors below
-        MSG, C = m.OutboxMessage, m.Contact
-        q = select(MSG, C.name).outerjoin(C, C.id == MSG.contact_id).order_by(MSG.id.desc())
-        if status:
-            q = q.where(MSG.status == status)
-        table = Table(title="Hộp thư đi")
-        for col in ("Số", "Loại", "Người nhận", "Kênh", "Trạng thái", "Lần thử", "Tiêu đề",
-                    "Lỗi cuối"):
-            table.add_column(col)
-        for msg, name in s.execute(q.limit(limit)).all():
-            table.add_row(str(msg.id), MESSAGE_KINDS.get(msg.kind, msg.kind), name or "",
-                          channel_label(msg.channel_code),
-                          STATUS_LABELS.get(msg.status, msg.status), str(msg.attempts),
-                          msg.subject or "", (redact(msg.last_error) or "")[:60])
-        console.print(table)
-        console.print("Tổng theo trạng thái: " + ", ".join(
-            f"{STATUS_LABELS.get(k, k)} {v}" for k, v in sorted(counts(s).items())))
+    out = view(status, limit, maybe_duplicate=duplicates)
+    table = Table(title="Hộp thư đi")
+    for col in ("Số", "Loại", "Người nhận", "Kênh", "Trạng thái", "Lần thử", "Tiêu đề",
+                "Lỗi cuối", "Ghi chú"):
+        table.add_column(col)
+    for r in out.rows:
+        table.add_row(str(r.id), r.kind, r.recipient, r.channel, r.status, str(r.attempts),
+                      r.subject, r.last_error[:60], r.note)
+    console.print(table)
+    console.print("Tổng theo trạng thái: " + ", ".join(
+        f"{k} {v}" for k, v in out.totals.items()), highlight=False)
+    if out.maybe_duplicates:
+        console.print(f"{out.maybe_duplicates} thông báo có thể đã gửi hai lần (bộ gửi dừng khi "
+                      "đang gửi; bản sau mang cùng khóa chống trùng). Xem: danvan outbox list "
+                      "--duplicates", highlight=False)
 
 
 @outbox_app.command("show")
 @user_errors
 def outbox_show(message_id: int) -> None:
     """Chi tiết một thông báo và các lần gửi."""
-    from danvan_workflow.services.outbox import channels
+    from danvan_workflow.services.outbox_views import message_detail
 
-    with session_scope() as s:
-        channels(s)  # their ${ENV} secrets are masked below, even in old rows
-        msg = s.get(m.OutboxMessage, message_id)
-        if msg is None:
-            raise UserError(f"không có thông báo số {message_id}", field="message_id")
-        console.print(f"[bold]Thông báo {msg.id}[/] ({MESSAGE_KINDS.get(msg.kind, msg.kind)}) "
-                      f"— kênh {channel_label(msg.channel_code)} — "
-                      f"{STATUS_LABELS.get(msg.status, msg.status)}", highlight=False)
-        console.print(f"Khóa chống trùng: {msg.idempotency_key}", highlight=False)
-        if msg.subject:  # chat channels (Zalo) have none
-            console.print(f"Tiêu đề: {msg.subject}", highlight=False)
-        preview = _preview(s, msg)
-        if preview:
-            console.print("[bold]Nội dung:[/]", highlight=False)
-            console.print(preview, highlight=False, markup=False)
-        t = Table(title="Các lần gửi")
-        for col in ("Lúc", "Máy gửi", "Kết quả", "Phản hồi", "Lỗi"):
-            t.add_column(col)
-        for a in s.execute(select(m.DeliveryAttempt).where(m.DeliveryAttempt.message_id == msg.id)
-                           .order_by(m.DeliveryAttempt.id)).scalars():
-            t.add_row(a.at.strftime("%d/%m/%Y %H:%M:%S"), a.worker,
-                      STATUS_LABELS.get(a.result, a.result),
-                      redact(a.provider_reply) or "", redact(a.error) or "")
-        console.print(t)
-
-
-def _preview(session: object, msg: m.OutboxMessage) -> str | None:
-    """The text as it would be sent now (reminders are rendered when they are sent)."""
-    from sqlalchemy.orm import Session
-
-    from danvan_workflow.services.calendar import calendar_for
-    from danvan_workflow.services.rendering import load_items, render
-
-    assert isinstance(session, Session)
-    if msg.kind != "reminder":
-        return msg.body
-    # worded for the day it was (or will be) sent, as the recipient reads it
-    if msg.sent_at is not None:
-        day = msg.sent_at.date()
-    else:
-        day = max(today(), msg.next_attempt_at.date(), msg.planned_for)
-    items = load_items(session, [msg.id], calendar_for(session), day).get(msg.id)
-    if not items:
-        return "(không còn mục nào cần nhắc: các hạn đã được nộp, miễn hoặc dời)"
-    contact = session.get(m.Contact, msg.contact_id) if msg.contact_id else None
-    unit = session.get(m.Unit, contact.unit_id) if contact else None
-    return render(items, contact_name=contact.name if contact else "",
-                  unit_name=unit.name if unit else None, today=day,
-                  idempotency_key=msg.idempotency_key).text
+    d = message_detail(message_id)
+    r = d.row
+    console.print(f"[bold]Thông báo {r.id}[/] ({r.kind}) — kênh {r.channel} — {r.status}"
+                  + (f" — {r.note}" if r.note else ""), highlight=False)
+    console.print(f"Khóa chống trùng: {d.idempotency_key}", highlight=False)
+    if d.subject:  # chat channels (Zalo) have none
+        console.print(f"Tiêu đề: {d.subject}", highlight=False)
+    if d.preview:
+        console.print("[bold]Nội dung:[/]", highlight=False)
+        console.print(d.preview, highlight=False, markup=False)
+    t = Table(title="Các lần gửi")
+    for col in ("Lúc", "Máy gửi", "Kết quả", "Phản hồi", "Lỗi"):
+        t.add_column(col)
+    for a in d.attempts:
+        t.add_row(a.at.strftime("%d/%m/%Y %H:%M:%S"), a.worker, a.result, a.reply, a.error)
+    console.print(t)
 
 
 @outbox_app.command("retry")
 @user_errors
 def outbox_retry(message_ids: Annotated[list[int] | None, typer.Argument()] = None) -> None:
     """Đưa thông báo không gửi được (hoặc các số đã chọn) về hàng chờ gửi lại."""
-    from danvan_workflow.services.outbox import retry_now
+    from danvan_workflow.commands.outbox import RetryMessages
+    from danvan_workflow.services.outbox import retry_messages
 
-    with session_scope() as s:
-        n = retry_now(s, message_ids or None)
+    n = retry_messages(parse_command(RetryMessages, {"message_ids": message_ids or []}))
     console.print(f"Đã đưa {n} thông báo về hàng chờ gửi.")
 
 
@@ -168,9 +121,10 @@ def outbox_dispatch(
     batch: Annotated[int | None, typer.Option(help="Số thông báo mỗi lượt")] = None,
 ) -> None:
     """Gửi ngay các thông báo đến hạn."""
-    from danvan_workflow.services.outbox import dispatch
+    from danvan_workflow.commands.outbox import DispatchNow
+    from danvan_workflow.services.outbox import dispatch_now
 
-    st = dispatch(batch=batch)
+    st = dispatch_now(parse_command(DispatchNow, {"batch": batch}))
     console.print(f"Đã nhận {st.claimed}, gửi được {st.sent}, chờ gửi lại {st.retry}, "
                   f"không gửi được {st.dead}, chưa cấu hình kênh {st.unconfigured}, "
                   f"hủy {st.cancelled}.")

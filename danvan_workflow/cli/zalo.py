@@ -8,7 +8,14 @@ from typing import Annotated
 
 import typer
 
-from danvan_workflow.cli.app import console, parse_date, user_errors
+from danvan_workflow.cli.app import console, user_errors
+from danvan_workflow.commands import parse_command
+
+
+def _operator() -> str:
+    from danvan_workflow.settings import get_settings
+
+    return get_settings().operator
 
 
 def _when(value: object) -> str:
@@ -32,11 +39,9 @@ def register(app: typer.Typer) -> None:
     @user_errors
     def token_status() -> None:
         """Thời hạn của token Zalo đang lưu (không hiển thị token)."""
-        from danvan_workflow.db.session import session_scope
-        from danvan_workflow.services.zalo_tokens import status
+        from danvan_workflow.services.zalo_tokens import current_status
 
-        with session_scope() as s:
-            st = status(s)
+        st = current_status()
         if not st.stored:
             console.print("Chưa có token Zalo trong cơ sở dữ liệu. Đặt biến môi trường "
                           "DANVAN_ZALO_REFRESH_TOKEN; token được lấy ở lần gửi đầu tiên.",
@@ -58,12 +63,11 @@ def register(app: typer.Typer) -> None:
     @user_errors
     def token_reset() -> None:
         """Lưu refresh token mới từ biến môi trường DANVAN_ZALO_REFRESH_TOKEN."""
-        from danvan_workflow.db.session import session_scope
-        from danvan_workflow.services.zalo_tokens import ENV_REFRESH_TOKEN, reset
-        from danvan_workflow.settings import get_settings
+        from danvan_workflow.commands.zalo import ResetZaloToken
+        from danvan_workflow.services.zalo_tokens import ENV_REFRESH_TOKEN, reset_refresh_token
 
-        with session_scope() as s:
-            reset(s, os.environ.get(ENV_REFRESH_TOKEN, ""), actor=get_settings().operator)
+        reset_refresh_token(parse_command(ResetZaloToken, {
+            "refresh_token": os.environ.get(ENV_REFRESH_TOKEN, ""), "operator": _operator()}))
         console.print("Đã lưu refresh token mới; access token sẽ được lấy ở lần gửi tới.",
                       highlight=False)
 
@@ -85,17 +89,13 @@ def _register_inbound(app: typer.Typer) -> None:
     def link_code(contact: Annotated[str, typer.Argument(help="Mã đầu mối")],
                   hours: Annotated[int, typer.Option(help="Hiệu lực (giờ)")] = 72) -> None:
         """Tạo mã liên kết dùng một lần; người nhận gửi mã này cho OA hoặc bot Zalo."""
-        import datetime as dt
+        from danvan_workflow.commands.zalo import IssueLinkCode
+        from danvan_workflow.services.zalo_inbound import issue_link
 
-        from danvan_workflow.db.session import session_scope
-        from danvan_workflow.services.inbound import issue_link_code
-        from danvan_workflow.settings import get_settings
-
-        with session_scope() as s:
-            code, expires = issue_link_code(s, contact, actor=get_settings().operator,
-                                            lifetime=dt.timedelta(hours=hours))
-        console.print(f"Mã liên kết của {contact}: {code}", highlight=False)
-        console.print(f"Hiệu lực đến {_when(expires)}. Nhờ người nhận gửi đúng mã này cho "
+        res = issue_link(parse_command(IssueLinkCode, {
+            "contact": contact, "hours": hours, "operator": _operator()}))
+        console.print(f"Mã liên kết của {res.contact}: {res.code}", highlight=False)
+        console.print(f"Hiệu lực đến {_when(res.expires_at)}. Nhờ người nhận gửi đúng mã này cho "
                       "Official Account hoặc bot Zalo của hệ thống.", highlight=False)
 
     @claims_app.command("list")
@@ -105,21 +105,17 @@ def _register_inbound(app: typer.Typer) -> None:
         """Liệt kê các báo "đã nộp" chờ xác nhận."""
         from rich.table import Table
 
-        from danvan_workflow.db import models as m
-        from danvan_workflow.db.session import session_scope
-        from danvan_workflow.services.inbound import list_claims
+        from danvan_workflow.services.zalo_inbound import claims_view
 
-        labels = {"pending": "Chờ xác nhận", "confirmed": "Đã xác nhận", "rejected": "Bác bỏ"}
-        with session_scope() as s:
-            claims = list_claims(s, pending_only=not all_)
-            table = Table("Số", "Lúc", "Đầu mối", "Hạn (số)", "Nội dung", "Trạng thái")
-            for c in claims:
-                contact = s.get(m.Contact, c.contact_id)
-                table.add_row(str(c.id), _when(c.created_at), contact.code if contact else "",
-                              str(c.deadline_id or "—"), c.text[:80],
-                              labels.get(c.status, c.status))
+        claims = claims_view(pending_only=not all_)
+        table = Table("Số", "Lúc", "Đầu mối", "Hạn (số)", "Nội dung", "Trạng thái")
+        for c in claims.rows:
+            table.add_row(str(c.id), _when(c.created_at), c.contact_code,
+                          str(c.deadline_id or "—"), c.text[:80], c.status_label)
         console.print(table)
-        console.print(f"Tổng: {len(claims)} báo nộp.")
+        if claims.truncated:
+            console.print(f"Hiển thị {len(claims.rows)} báo nộp đầu tiên.", highlight=False)
+        console.print(f"Tổng: {claims.total} báo nộp.")
 
     @claims_app.command("confirm")
     @user_errors
@@ -130,28 +126,24 @@ def _register_inbound(app: typer.Typer) -> None:
         document_number: Annotated[str | None, typer.Option(help="Số văn bản")] = None,
     ) -> None:
         """Xác nhận báo nộp: ghi nhận báo cáo đã nộp cho hạn tương ứng."""
-        from danvan_workflow.db.session import session_scope
-        from danvan_workflow.services.inbound import confirm_claim
-        from danvan_workflow.settings import get_settings
+        from danvan_workflow.commands.zalo import ConfirmClaim
+        from danvan_workflow.services.zalo_inbound import confirm_submission_claim
 
-        with session_scope() as s:
-            result = confirm_claim(s, claim_id, actor=get_settings().operator,
-                                   deadline_id=deadline,
-                                   received_on=parse_date(received_on, "received_on"),
-                                   document_number=document_number)
-            console.print(result.message, highlight=False)
+        result = confirm_submission_claim(parse_command(ConfirmClaim, {
+            "claim_id": claim_id, "deadline": deadline, "received_on": received_on,
+            "document_number": document_number, "operator": _operator()}))
+        console.print(result.message, highlight=False)
 
     @claims_app.command("reject")
     @user_errors
     def claims_reject(claim_id: Annotated[int, typer.Argument(help="Số báo nộp")]) -> None:
         """Bác bỏ báo nộp (không ghi nhận gì)."""
-        from danvan_workflow.db.session import session_scope
-        from danvan_workflow.services.inbound import reject_claim
-        from danvan_workflow.settings import get_settings
+        from danvan_workflow.commands.zalo import RejectClaim
+        from danvan_workflow.services.zalo_inbound import reject_submission_claim
 
-        with session_scope() as s:
-            reject_claim(s, claim_id, actor=get_settings().operator)
-        console.print(f"Đã bác bỏ báo nộp số {claim_id}.", highlight=False)
+        res = reject_submission_claim(parse_command(RejectClaim, {
+            "claim_id": claim_id, "operator": _operator()}))
+        console.print(f"Đã bác bỏ báo nộp số {res.claim_id}.", highlight=False)
 
     @http_app.command("serve")
     @user_errors

@@ -5,6 +5,6 @@ the one use case in `services/` that carries it out. A command validates what a 
 (Vietnamese messages naming the field); it does no I/O.
 """
 
-from danvan_workflow.commands.base import Command, parse_command
+from danvan_workflow.commands.base import Command, OptionalDay, parse_command
 
-__all__ = ["Command", "parse_command"]
+__all__ = ["Command", "OptionalDay", "parse_command"]

@@ -2,14 +2,27 @@
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+import datetime as dt
+from typing import Annotated, Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError
 
 from danvan_workflow.configuration.messages import vi_message
 from danvan_workflow.errors import UserError
+from danvan_workflow.inputs import as_date
 
 C = TypeVar("C", bound=BaseModel)
+
+
+def _day(value: Any) -> dt.date | None:
+    try:
+        return as_date(value, "")
+    except UserError as exc:
+        raise ValueError(exc.message) from None
+
+
+# A day typed as YYYY-MM-DD or DD/MM/YYYY (or a date); empty gives None.
+OptionalDay = Annotated[dt.date | None, BeforeValidator(_day)]
 
 
 class Command(BaseModel):

@@ -44,6 +44,7 @@ from danvan_workflow.configuration.yamlio import YamlDoc, read_yaml
 from danvan_workflow.core.calendar import CalendarOverride
 from danvan_workflow.core.phrases import PhraseError, parse_phrase
 from danvan_workflow.core.rules import RULE_ADAPTER
+from danvan_workflow.core.url_secrets import literal_secret
 from danvan_workflow.errors import ConfigErrors, UserError
 
 M = TypeVar("M", bound=BaseModel)
@@ -351,8 +352,6 @@ def load_config(root: Path) -> ConfigBundle:
             col.add(doc.error(loc, f"mã đơn vị '{code}' không tồn tại ({what})"))
 
     # channels
-    from danvan_workflow.adapters.channels.redact import literal_secret
-
     channel_codes: set[str] = set()
     path = root / "channels.yaml"
     if path.exists() and (doc := _read(root, path, col, "channel")) is not None:

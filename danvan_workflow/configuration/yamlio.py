@@ -20,7 +20,6 @@ naming the file and line, never a traceback:
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -35,6 +34,7 @@ from ruamel.yaml.nodes import MappingNode, SequenceNode
 from ruamel.yaml.reader import ReaderError
 from ruamel.yaml.tokens import ScalarToken
 
+from danvan_workflow.core.vietnamese import nfc
 from danvan_workflow.errors import UserError
 
 MAX_FILE_BYTES = 5 * 1024 * 1024
@@ -47,13 +47,14 @@ _ALLOWED_TAGS = frozenset(f"tag:yaml.org,2002:{t}" for t in (
     "str", "int", "float", "bool", "null", "seq", "map", "timestamp", "merge"))
 
 
-def _nfc(value: Any) -> Any:
+def _nfc_deep(value: Any) -> Any:
+    """Every string of a parsed document (mappings and lists walked) in NFC."""
     if isinstance(value, str):
-        return unicodedata.normalize("NFC", value)
+        return nfc(value)
     if isinstance(value, dict):
-        return {k: _nfc(v) for k, v in value.items()}
+        return {k: _nfc_deep(v) for k, v in value.items()}
     if isinstance(value, list):
-        return [_nfc(v) for v in value]
+        return [_nfc_deep(v) for v in value]
     return value
 
 
@@ -74,7 +75,7 @@ class YamlDoc:
 
     @property
     def data(self) -> Any:
-        return _nfc(_plain(self.root))
+        return _nfc_deep(_plain(self.root))
 
     def line_of(self, loc: Sequence[str | int]) -> int:
         """1-based line of the deepest node `loc` reaches (a missing key: its parent)."""

@@ -30,12 +30,12 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import unicodedata
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import NamedTuple
 
 from danvan_workflow.core.reminders import WorkingDays
+from danvan_workflow.core.vietnamese import nfc
 from danvan_workflow.errors import UserError
 
 __all__ = [
@@ -50,10 +50,6 @@ __all__ = [
     "submit",
     "waive",
 ]
-
-
-def _nfc(text: str) -> str:
-    return unicodedata.normalize("NFC", text)
 
 
 def _d(day: dt.date) -> str:
@@ -138,7 +134,7 @@ class Deadline:
 
 def _refuse(deadline: Deadline, event: DeadlineEvent, why: str = "") -> DeadlineTransitionError:
     return DeadlineTransitionError(
-        _nfc(
+        nfc(
             f"Không thể {event.label}: hạn ngày {_d(deadline.effective_due)} đang ở trạng thái "
             f"'{deadline.state.label}'.{why}"
         )
@@ -148,9 +144,9 @@ def _refuse(deadline: Deadline, event: DeadlineEvent, why: str = "") -> Deadline
 def _required_reason(event: DeadlineEvent, reason: str | None) -> str:
     if reason is None or not reason.strip():
         raise DeadlineTransitionError(
-            _nfc(f"Không thể {event.label}: cần ghi rõ lý do."), field="lý do"
+            nfc(f"Không thể {event.label}: cần ghi rõ lý do."), field="lý do"
         )
-    return _nfc(reason.strip())
+    return nfc(reason.strip())
 
 
 def submit(deadline: Deadline, received: dt.date, cal: WorkingDays) -> Deadline:
@@ -182,7 +178,7 @@ def extend(deadline: Deadline, new_due: dt.date, reason: str | None) -> Deadline
     text = _required_reason(DeadlineEvent.EXTEND, reason)
     if new_due <= deadline.effective_due:
         raise DeadlineTransitionError(
-            _nfc(
+            nfc(
                 f"Không thể gia hạn: ngày mới {_d(new_due)} phải sau hạn hiện tại "
                 f"{_d(deadline.effective_due)}."
             ),

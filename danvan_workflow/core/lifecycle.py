@@ -53,18 +53,14 @@ Decisions:
 
 from __future__ import annotations
 
-import calendar as _calendar
 import datetime as dt
-import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from danvan_workflow.core.periods import add_months
+from danvan_workflow.core.vietnamese import nfc
 from danvan_workflow.errors import UserError
-
-
-def _nfc(text: str) -> str:
-    return unicodedata.normalize("NFC", text)
 
 
 class State(StrEnum):
@@ -185,7 +181,7 @@ class IllegalTransition(UserError):
         else:
             hint = "Trạng thái này đã kết thúc, không còn thao tác nào."
         super().__init__(
-            _nfc(f"Không thể '{event.label}' mô hình đang ở trạng thái '{state.label}'. {hint}")
+            nfc(f"Không thể '{event.label}' mô hình đang ở trạng thái '{state.label}'. {hint}")
         )
 
 
@@ -195,7 +191,7 @@ class MissingField(UserError):
     def __init__(self, event: Event, field_code: str, field_label: str) -> None:
         self.event = event
         self.field_code = field_code
-        super().__init__(_nfc(f"Thao tác '{event.label}' cần có {field_label}."), field=field_label)
+        super().__init__(nfc(f"Thao tác '{event.label}' cần có {field_label}."), field=field_label)
 
 
 @dataclass(frozen=True)
@@ -231,11 +227,11 @@ def transition(current: State, event: Event, payload: TransitionInput) -> Transi
         value = getattr(payload, attr)
         if not isinstance(value, str) or not value.strip():
             raise MissingField(event, attr, label)
-        changes[_RECORDED_AS[(event, attr)]] = _nfc(value.strip())
+        changes[_RECORDED_AS[(event, attr)]] = nfc(value.strip())
     if payload.on is not None:
         changes[f"{event.value}_on"] = payload.on
     if payload.note is not None and payload.note.strip():
-        changes["note"] = _nfc(payload.note.strip())
+        changes["note"] = nfc(payload.note.strip())
     return TransitionResult(new_state=new_state, changes=changes)
 
 
@@ -320,7 +316,7 @@ class InvalidRegistration(UserError):
     def __init__(self, problems: list[FieldProblem]) -> None:
         self.problems = problems
         super().__init__(
-            _nfc(
+            nfc(
                 f"Đăng ký mô hình có {len(problems)} lỗi:\n"
                 + "\n".join(p.render() for p in problems)
             )
@@ -394,7 +390,7 @@ def validate_registration(data: Mapping[str, object]) -> list[FieldProblem]:
                 f"({dates['start'].strftime('%d/%m/%Y')}).",
             )
         )
-    return [FieldProblem(p.field, _nfc(p.label), _nfc(p.message)) for p in problems]
+    return [FieldProblem(p.field, nfc(p.label), nfc(p.message)) for p in problems]
 
 
 def parse_registration(data: Mapping[str, object]) -> Registration:
@@ -406,7 +402,7 @@ def parse_registration(data: Mapping[str, object]) -> Registration:
     def text(key: str) -> str:
         value = data[key]
         assert isinstance(value, str)
-        return _nfc(value.strip())
+        return nfc(value.strip())
 
     start = _as_date(data["start"])
     end = _as_date(data["end"])
@@ -425,14 +421,6 @@ def parse_registration(data: Mapping[str, object]) -> Registration:
 
 
 # --------------------------------------------------------------------------- self-review
-
-
-def add_months(start: dt.date, months: int) -> dt.date:
-    """`start` plus `months` calendar months, the day clamped to the month's end."""
-    index = start.year * 12 + (start.month - 1) + months
-    year, month0 = divmod(index, 12)
-    last = _calendar.monthrange(year, month0 + 1)[1]
-    return dt.date(year, month0 + 1, min(start.day, last))
 
 
 def self_review_due_dates(start: dt.date, months: Iterable[int] = (3, 6)) -> list[dt.date]:

@@ -23,6 +23,8 @@ import re
 from dataclasses import dataclass
 from typing import Literal, get_args
 
+import pendulum
+
 from danvan_workflow.core.vietnamese import roman
 
 __all__ = [
@@ -56,11 +58,10 @@ class Period:
 
 
 def add_months(d: dt.date, months: int) -> dt.date:
-    """`d` moved by `months` calendar months, the day clamped to the month's end."""
-    total = d.year * 12 + (d.month - 1) + months
-    year, month0 = divmod(total, 12)
-    last = _stdcal.monthrange(year, month0 + 1)[1]
-    return dt.date(year, month0 + 1, min(d.day, last))
+    """`d` moved by `months` calendar months, the day clamped to the month's end
+    (31/8 + 6 months -> 28/2 or 29/2). The one month arithmetic of the project."""
+    moved = pendulum.Date(d.year, d.month, d.day).add(months=months)
+    return dt.date(moved.year, moved.month, moved.day)
 
 
 def _month_end(year: int, month: int) -> dt.date:

@@ -202,8 +202,14 @@ def is_escalation(step: int, ladder: Ladder = DEFAULT_LADDER) -> bool:
     return step >= ladder.escalate_from
 
 
-def reminder_kind(step: int, ladder: Ladder = DEFAULT_LADDER) -> ReminderKind:
-    if step > 0 and is_escalation(step, ladder):
+def reminder_kind(
+    step: int, ladder: Ladder = DEFAULT_LADDER, *, escalation: bool | None = None
+) -> ReminderKind:
+    """The kind of the reminder at offset ``step``. ``escalation``, when known (stored
+    with a planned notification), replaces the ladder's ``escalate_from``; then only
+    the sign of ``step`` matters."""
+    esc = is_escalation(step, ladder) if escalation is None else escalation
+    if step > 0 and esc:
         return ReminderKind.ESCALATION
     if step < 0:
         return ReminderKind.UPCOMING

@@ -7,19 +7,15 @@ bounds, highest first: a total exactly at a bound gets that class.
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from itertools import pairwise
 
+from danvan_workflow.core.vietnamese import nfc
 from danvan_workflow.errors import UserError
 
 ZERO = Decimal(0)
-
-
-def _nfc(text: str) -> str:
-    return unicodedata.normalize("NFC", text)
 
 
 def _fmt(value: Decimal) -> str:
@@ -61,25 +57,25 @@ def validate_score(criterion: Criterion, points: Decimal, bonus: Decimal = ZERO)
     """Build a :class:`Score`, refusing negative points or points over the maximum."""
     where = f"Tiêu chí {criterion.code} ({criterion.title})"
     if not points.is_finite() or not bonus.is_finite():
-        raise ScoreError(_nfc(f"{where}: điểm không hợp lệ."), field=criterion.code)
+        raise ScoreError(nfc(f"{where}: điểm không hợp lệ."), field=criterion.code)
     if points < 0:
         raise ScoreError(
-            _nfc(f"{where}: điểm không được âm ({_fmt(points)})."), field=criterion.code
+            nfc(f"{where}: điểm không được âm ({_fmt(points)})."), field=criterion.code
         )
     if points > criterion.max_points:
         raise ScoreError(
-            _nfc(
+            nfc(
                 f"{where}: điểm {_fmt(points)} vượt quá điểm tối đa {_fmt(criterion.max_points)}."
             ),
             field=criterion.code,
         )
     if bonus < 0:
         raise ScoreError(
-            _nfc(f"{where}: điểm thưởng không được âm ({_fmt(bonus)})."), field=criterion.code
+            nfc(f"{where}: điểm thưởng không được âm ({_fmt(bonus)})."), field=criterion.code
         )
     if bonus > criterion.bonus_points:
         raise ScoreError(
-            _nfc(
+            nfc(
                 f"{where}: điểm thưởng {_fmt(bonus)} vượt quá mức thưởng tối đa "
                 f"{_fmt(criterion.bonus_points)}."
             ),
@@ -95,7 +91,7 @@ def total(scores: Iterable[Score]) -> Decimal:
     for score in scores:
         if score.criterion_code in seen:
             raise ScoreError(
-                _nfc(f"Tiêu chí {score.criterion_code} được chấm nhiều lần."),
+                nfc(f"Tiêu chí {score.criterion_code} được chấm nhiều lần."),
                 field=score.criterion_code,
             )
         seen.add(score.criterion_code)

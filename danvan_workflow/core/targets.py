@@ -11,11 +11,12 @@ shows 66.67 yet does not meet ">= 66.67".
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
+
+from danvan_workflow.core.vietnamese import nfc
 
 HUNDRED = Decimal(100)
 CENT = Decimal("0.01")
@@ -69,10 +70,9 @@ def evaluate(target: Target, population: Iterable[str], facts: set[str]) -> Targ
             count=0,
             total=0,
             missing=[],
-            note=unicodedata.normalize(
-                "NFC",
+            note=nfc(
                 f"Chỉ tiêu {target.code}: không có đơn vị nào thuộc đối tượng đánh giá, "
-                "không thể tính tỷ lệ.",
+                "không thể tính tỷ lệ."
             ),
         )
     missing = [u for u in units if u not in facts]

@@ -25,6 +25,9 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
+from sqlalchemy import (
+    false as sa_false,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from danvan_workflow.db.types import AwareDateTime
@@ -495,6 +498,12 @@ class OutboxMessage(Base):
         ForeignKey("outbox_messages.id", ondelete="SET NULL"))
     # chunks of a long chat message already delivered (a retry sends only the rest)
     chunks_sent: Mapped[int] = mapped_column(Integer, default=0)
+    # set when a dispatcher starts the send, cleared when its result is recorded: a lease
+    # that expires with this set means the send may have gone out (see services/outbox.py)
+    send_started_at: Mapped[dt.datetime | None] = mapped_column()
+    # a copy may have reached the recipient before this one (a send in flight was lost)
+    maybe_duplicate: Mapped[bool] = mapped_column(Boolean, default=False,
+                                                  server_default=sa_false())
 
 
 class Notification(Base):
@@ -526,7 +535,8 @@ class DeliveryAttempt(Base):
     )
     at: Mapped[dt.datetime] = mapped_column(default=_now)
     worker: Mapped[str] = mapped_column(String(100))
-    result: Mapped[str] = mapped_column(String(16))  # sent | retry | dead | unconfigured
+    # sent | retry | dead | unconfigured | unknown (in flight when its dispatcher stopped)
+    result: Mapped[str] = mapped_column(String(16))
     provider_reply: Mapped[str | None] = mapped_column(Text)
     error: Mapped[str | None] = mapped_column(Text)
     channel_code: Mapped[str | None] = mapped_column(String(32))  # the channel tried

@@ -27,6 +27,7 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
+    Engine,
     String,
     Table,
     and_,
@@ -41,6 +42,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
+from danvan_workflow.commands.archive import CloseYear, DeletePlan, DeleteUnit
 from danvan_workflow.configuration.apply import ChangeReport
 from danvan_workflow.core.deadline_status import DeadlineState
 from danvan_workflow.core.vietnamese import format_date, nfc
@@ -48,6 +50,7 @@ from danvan_workflow.db import models as m
 from danvan_workflow.db.types import sql_instant
 from danvan_workflow.errors import UserError
 from danvan_workflow.services import audit
+from danvan_workflow.services.unit_of_work import unit_of_work
 from danvan_workflow.settings import get_settings
 from danvan_workflow.timeutil import now
 from danvan_workflow.timeutil import today as _today
@@ -432,3 +435,48 @@ def close_year(session: Session, year: int, reason: str | None, actor: str, *,
     audit.record(session, actor=actor, action="deadlines.year_closed", entity="year",
                  entity_id=year, after={"closed": n, "by_plan": by_plan}, note=text)
     return CloseYearResult(year, n, by_plan, text)
+
+
+# --------------------------------------------------------------------------- use cases
+
+
+class DeletionUnconfirmed(UserError):
+    """The code was not retyped (or not exactly): nothing deleted. `preview` is what would be."""
+
+    def __init__(self, preview: Deletion, confirm: str | None) -> None:
+        self.preview = preview
+        self.confirm = confirm
+        what = "chưa xác nhận" if confirm is None else f"mã xác nhận '{confirm}' không khớp"
+        super().__init__(nfc(f"{what}: gõ lại đúng mã {preview.code} sau --xac-nhan để xóa "
+                             "hẳn"), field="--xac-nhan")
+
+
+def _delete_archived(kind: str, cmd: DeletePlan | DeleteUnit, engine: Engine | None
+                     ) -> DeleteResult:
+    with unit_of_work(engine=engine) as s:
+        d = (plan_deletion if kind == "plan" else unit_deletion)(s, cmd.code)
+        if not confirm_matches(cmd.code, cmd.confirm):
+            raise DeletionUnconfirmed(d, cmd.confirm)
+        return _delete(s, d, cmd.confirm, cmd.operator)
+
+
+def delete_archived_plan(cmd: DeletePlan, *, engine: Engine | None = None) -> DeleteResult:
+    """`danvan plans delete`: export, then delete an archived plan (one transaction).
+
+    Raises :class:`DeletionUnconfirmed` (with the preview) when the code is not retyped.
+    """
+    return _delete_archived("plan", cmd, engine)
+
+
+def delete_archived_unit(cmd: DeleteUnit, *, engine: Engine | None = None) -> DeleteResult:
+    """`danvan units delete`: export, then delete an archived unit (one transaction).
+
+    Raises :class:`DeletionUnconfirmed` (with the preview) when the code is not retyped.
+    """
+    return _delete_archived("unit", cmd, engine)
+
+
+def close_past_year(cmd: CloseYear, *, engine: Engine | None = None) -> CloseYearResult:
+    """`danvan deadlines close-year`: close a past year's open deadlines, audited."""
+    with unit_of_work(engine=engine) as s:
+        return close_year(s, cmd.year, cmd.reason, cmd.operator)

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from danvan_workflow.core.calendar import CalendarOverride, WorkingCalendar
 from danvan_workflow.db.models import CalendarOverride as OverrideRow
 from danvan_workflow.db.models import CalendarYear, Deadline
+from danvan_workflow.services.unit_of_work import unit_of_work
 
 OPEN = ("open", "extended")
 
@@ -119,3 +120,15 @@ def unconfirmed_years(
                 year, f"tệp {f.source_file} đã ghi confirmed: true nhưng chưa được nạp vào "
                       "cơ sở dữ liệu (chạy lệnh danvan config load)"))
     return out
+
+
+
+def working_calendar() -> WorkingCalendar:
+    """The working calendar (holidays and swapped days from the database), read on its own."""
+    with unit_of_work() as s:
+        return calendar_for(s)
+
+
+def is_working_day(day: dt.date) -> bool:
+    """Whether `day` is a working day in the configured calendar."""
+    return working_calendar().is_working_day(day)

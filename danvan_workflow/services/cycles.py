@@ -12,8 +12,8 @@ notice at most once.
   since the previous working day (exclusive of today).
 
 Notices (kind ``cycle_open``, ``cycle_close``, ``cycle_overdue``) are written
-set-based: the subject and body are rendered once per *group* in Python (a few
-rows), put in a temporary table with the group's units, and one
+set-based (``notices.py``): the subject and body are rendered once per *group* in
+Python (a few rows), put in a temporary table with the group's units, and one
 ``INSERT ... SELECT ... ON CONFLICT DO NOTHING`` joins them to the units' contacts
 and channels. The reminder machinery (ladder, digest) is left to daily reminders;
 cycle notices are separate messages with their own stored text.
@@ -23,36 +23,22 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Literal
 
-from sqlalchemy import (
-    Column,
-    Integer,
-    MetaData,
-    String,
-    Table,
-    Text,
-    and_,
-    cast,
-    func,
-    insert,
-    literal,
-    select,
-)
+from sqlalchemy import and_, select
 from sqlalchemy.orm import Session
 
 from danvan_workflow.core.calendar import WorkingCalendar
 from danvan_workflow.core.ontime import on_time_rate
 from danvan_workflow.core.vietnamese import format_date, format_percent, nfc, title_with_period
 from danvan_workflow.db import models as m
-from danvan_workflow.db.sql import insert_ignore, temp_tables
-from danvan_workflow.db.types import sql_instant
 from danvan_workflow.services.calendar import calendar_for
-from danvan_workflow.timeutil import now
+from danvan_workflow.services.inspections import round_status
+from danvan_workflow.services.notices import NoticeGroup as NoticeGroup  # flows name it here
+from danvan_workflow.services.notices import count_new_notices, queue_notices
+from danvan_workflow.services.unit_of_work import unit_of_work
 
 Period = Literal["month", "quarter", "half_year", "nine_months", "year"]
 PERIODS: tuple[str, ...] = ("month", "quarter", "half_year", "nine_months", "year")
@@ -63,37 +49,6 @@ OPEN = ("open", "extended")
 
 #: The fixed cut-offs of the plans (day, month): 25/7, 20/11, 15/12, 31/12.
 CUTOFFS: tuple[tuple[int, int], ...] = ((25, 7), (20, 11), (15, 12), (31, 12))
-
-_meta = MetaData()
-TMP_GROUPS = Table(
-    "tmp_notice_groups", _meta,
-    Column("group_id", Integer, primary_key=True),
-    Column("key", String(40), nullable=False),
-    Column("kind", String(16), nullable=False),
-    Column("subject", String(300), nullable=False),
-    Column("body", Text, nullable=False),
-    Column("role", String(16), nullable=False),
-    prefixes=["TEMPORARY"],
-)
-TMP_TARGETS = Table(
-    "tmp_notice_targets", _meta,
-    Column("group_id", Integer, nullable=False),
-    Column("unit_id", Integer, nullable=False),
-    prefixes=["TEMPORARY"],
-)
-
-
-@dataclass
-class NoticeGroup:
-    """One rendered text for several units (the units' contacts with `role` receive it)."""
-
-    key: str  # unique per group, part of every idempotency key (<= 40 chars)
-    kind: str
-    subject: str
-    body: str
-    unit_ids: list[int]
-    role: str = "focal_point"
-
 
 @dataclass
 class CycleLine:
@@ -251,66 +206,6 @@ def close_notices(cycles: list[CycleLine]) -> list[NoticeGroup]:
     return [g for c in cycles for g in _close_notices(c)]
 
 
-@contextmanager
-def _groups_in_temp(session: Session, groups: list[NoticeGroup]) -> Iterator[None]:
-    """The notice groups and their target units in temporary tables, for one statement."""
-    with temp_tables(session, TMP_GROUPS, TMP_TARGETS) as conn:
-        conn.execute(insert(TMP_GROUPS), [
-            dict(group_id=i, key=g.key, kind=g.kind, subject=g.subject, body=g.body,
-                 role=g.role)
-            for i, g in enumerate(groups)])
-        targets = [dict(group_id=i, unit_id=u) for i, g in enumerate(groups)
-                   for u in dict.fromkeys(g.unit_ids)]
-        if targets:
-            conn.execute(insert(TMP_TARGETS), targets)
-        yield
-
-
-def _select(day: dt.date, dialect: str) -> Any:
-    """SELECT of the outbox rows for the groups in the temporary tables."""
-    C, CC, MSG = m.tbl(m.Contact), m.tbl(m.ContactChannel), m.tbl(m.OutboxMessage)
-    key = (TMP_GROUPS.c.kind + literal(":") + TMP_GROUPS.c.key + literal(":")
-           + cast(C.c.id, String) + literal(":") + CC.c.channel_code)
-    stamp = literal(sql_instant(now(), dialect))
-    sel = (
-        select(key.label("k"), C.c.id, CC.c.channel_code, TMP_GROUPS.c.kind, literal(day),
-               TMP_GROUPS.c.subject, TMP_GROUPS.c.body, literal("pending"), literal(0), stamp,
-               stamp)
-        .select_from(TMP_GROUPS.join(TMP_TARGETS, TMP_TARGETS.c.group_id ==
-                                     TMP_GROUPS.c.group_id)
-                     .join(C, and_(C.c.unit_id == TMP_TARGETS.c.unit_id,
-                               C.c.role == TMP_GROUPS.c.role))
-                     .join(CC, CC.c.contact_id == C.c.id))
-    )
-    existing = select(MSG.c.id).where(MSG.c.idempotency_key == key).exists()
-    return sel, existing
-
-
-_COLS = ["idempotency_key", "contact_id", "channel_code", "kind", "planned_for", "subject",
-         "body", "status", "attempts", "next_attempt_at", "created_at"]
-
-
-def count_new_notices(session: Session, groups: list[NoticeGroup], day: dt.date) -> int:
-    """How many outbox messages `queue_notices` would write (existing keys excluded)."""
-    if not groups:
-        return 0
-    with _groups_in_temp(session, groups):
-        sel, existing = _select(day, session.get_bind().dialect.name)
-        q = select(func.count()).select_from(sel.where(~existing).subquery())
-        return int(session.execute(q).scalar_one())
-
-
-def queue_notices(session: Session, groups: list[NoticeGroup], day: dt.date) -> int:
-    """Write one outbox message per (group, contact, channel); idempotent."""
-    if not groups:
-        return 0
-    with _groups_in_temp(session, groups):
-        sel, _ = _select(day, session.get_bind().dialect.name)
-        stmt = insert_ignore(session)(m.tbl(m.OutboxMessage)).from_select(_COLS, sel)
-        return m.rowcount(session.execute(
-            stmt.on_conflict_do_nothing(index_elements=["idempotency_key"])))
-
-
 # --- fixed cut-offs ------------------------------------------------------------------
 
 
@@ -371,32 +266,10 @@ def cutoff_cycles(session: Session, cutoff: dt.date) -> list[CycleLine]:
 # --- inspection rounds -----------------------------------------------------------------
 
 
-def round_visit_notices(session: Session, round_code: str) -> list[NoticeGroup]:
-    """One notice per visited unit's focal point: the team, the date, the report due."""
-    from danvan_workflow.services.inspections import round_status
-
-    st = round_status(session, round_code)
-    unit_ids = dict(session.execute(select(m.Unit.code, m.Unit.id)).tuples().all())
-    groups = []
-    for v in st.visits:
-        when = format_date(v.visit_on) if v.visit_on else "sẽ thông báo sau"
-        what = f" mô hình “{v.model_name}”" if v.model_name else ""
-        groups.append(NoticeGroup(
-            f"r{v.visit_id}"[:40], "inspection",
-            nfc(f"Lịch kiểm tra: {st.title}")[:300],
-            nfc(f"Kính gửi đồng chí đầu mối {v.unit_name},\n"
-                f"{v.team} sẽ kiểm tra{what} tại đơn vị (ngày {when}) trong {st.title}. "
-                f"Đề nghị đơn vị chuẩn bị báo cáo và hồ sơ liên quan. Trân trọng."),
-            [unit_ids[v.unit_code]]))
-    return groups
-
-
 def round_reminder(session: Session, round_code: str, day: dt.date, within_days: int
                    ) -> list[NoticeGroup]:
     """When the round's report is due within `within_days` and visits lack a result:
     one reminder a day to the focal point of the plan's issuer (who runs the teams)."""
-    from danvan_workflow.services.inspections import round_status
-
     st = round_status(session, round_code, today=day)
     if st.days_left is None or st.days_left > within_days or not st.missing:
         return []
@@ -424,11 +297,60 @@ def open_rounds(session: Session) -> list[str]:
 def round_reports(session: Session, day: dt.date, code: str | None, remind_within: int,
                   ) -> list[tuple[Any, int]]:
     """Status of each open inspection round (or `code`), queuing its reminder when near."""
-    from danvan_workflow.services import inspections
-
     out = []
     for c in [code] if code else open_rounds(session):
-        status = inspections.round_status(session, c, today=day)
+        status = round_status(session, c, today=day)
         out.append((status, queue_notices(session, round_reminder(session, c, day,
                                                                    remind_within), day)))
     return out
+
+
+
+# --- use cases and views for the flows -------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CycleScan:
+    """The cycles that opened and closed on a day, their notices and how many are new."""
+
+    opened: list[CycleLine]
+    closed: list[CycleLine]
+    groups: list[NoticeGroup]
+    pending: int
+
+
+def scan_cycles(day: dt.date, periods: tuple[str, ...] = PERIODS) -> CycleScan:
+    """Which cycles opened or closed since the previous working day (read only)."""
+    with unit_of_work() as s:
+        opened = opened_cycles(s, day, periods)
+        closed = closed_cycles(s, day, periods)
+        groups = open_notices(opened) + close_notices(closed)
+        return CycleScan(opened, closed, groups, count_new_notices(s, groups, day))
+
+
+def record_cycle_notices(groups: list[NoticeGroup], day: dt.date) -> int:
+    """Write the cycle notices to the outbox (idempotent), in one transaction."""
+    with unit_of_work() as s:
+        return queue_notices(s, groups, day)
+
+
+@dataclass(frozen=True)
+class CutoffStatus:
+    """Everyone concerned by a fixed cut-off, `before` working days ahead of it."""
+
+    cutoff: dt.date
+    before: int
+    cycles: list[CycleLine]
+
+
+def cutoff_status(day: dt.date, lead_working_days: list[int]) -> list[CutoffStatus]:
+    """The cut-offs to watch on `day` and their cycles (read only)."""
+    with unit_of_work() as s:
+        checks = cutoff_checks(day, calendar_for(s), lead_working_days)
+        return [CutoffStatus(c, n, cutoff_cycles(s, c)) for c, n in checks]
+
+
+def report_rounds(day: dt.date, code: str | None, remind_within: int) -> list[tuple[Any, int]]:
+    """Status of the open rounds (or `code`), queuing the reminders due, in one transaction."""
+    with unit_of_work() as s:
+        return round_reports(s, day, code, remind_within)

@@ -25,6 +25,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from danvan_workflow.commands.inspections import OpenInspectionRound, RecordInspectionResult
 from danvan_workflow.core.occurrences import occurrences
 from danvan_workflow.core.rules import FixedRule, parse_rule
 from danvan_workflow.core.vietnamese import days_left_text, format_date, nfc
@@ -41,8 +42,10 @@ from danvan_workflow.errors import UserError
 from danvan_workflow.inputs import as_date
 from danvan_workflow.services import audit
 from danvan_workflow.services.calendar import calendar_for
+from danvan_workflow.services.notices import NoticeGroup, queue_notices
 from danvan_workflow.services.queries import require_plan_year, resolve_plan, resolve_unit
 from danvan_workflow.services.targets import check_year
+from danvan_workflow.services.unit_of_work import unit_of_work
 from danvan_workflow.settings import get_settings
 from danvan_workflow.timeutil import now
 from danvan_workflow.timeutil import today as _today
@@ -318,3 +321,66 @@ def round_status(session: Session, round_code: str, today: dt.date | None = None
         left = (r.report_due_on - day).days
         text = days_left_text(r.report_due_on, day, calendar_for(session))
     return RoundStatus(r.code, r.title, r.kind, r.year, r.report_due_on, left, text, visits)
+
+
+# --------------------------------------------------------------------------- commands and views
+
+
+@dataclass(frozen=True)
+class RoundOpened:
+    """A created round and the visit notices queued for the visited units' focal points."""
+
+    created: RoundCreated
+    queued: int
+
+
+def round_visit_notices(session: Session, round_code: str) -> list[NoticeGroup]:
+    """One notice per visited unit's focal point: the team, the date, the report due."""
+    st = round_status(session, round_code)
+    unit_ids = dict(session.execute(select(Unit.code, Unit.id)).tuples().all())
+    groups = []
+    for v in st.visits:
+        when = format_date(v.visit_on) if v.visit_on else "sẽ thông báo sau"
+        what = f" mô hình “{v.model_name}”" if v.model_name else ""
+        groups.append(NoticeGroup(
+            f"r{v.visit_id}"[:40], "inspection",
+            nfc(f"Lịch kiểm tra: {st.title}")[:300],
+            nfc(f"Kính gửi đồng chí đầu mối {v.unit_name},\n"
+                f"{v.team} sẽ kiểm tra{what} tại đơn vị (ngày {when}) trong {st.title}. "
+                f"Đề nghị đơn vị chuẩn bị báo cáo và hồ sơ liên quan. Trân trọng."),
+            [unit_ids[v.unit_code]]))
+    return groups
+
+
+def _create(session: Session, cmd: OpenInspectionRound) -> RoundCreated:
+    return create_round(session, plan_code=cmd.plan, kind=cmd.kind, year=cmd.year,
+                        title=cmd.title, report_due_on=cmd.report_due_on, actor=cmd.operator,
+                        teams=[t.model_dump(mode="python") for t in cmd.teams], code=cmd.code)
+
+
+def create_inspection_round(cmd: OpenInspectionRound) -> RoundCreated:
+    """The command "create a round" (teams and visits), in its own transaction."""
+    with unit_of_work() as s:
+        return _create(s, cmd)
+
+
+def open_inspection_round(cmd: OpenInspectionRound, day: dt.date | None = None) -> RoundOpened:
+    """Create a round and tell every visited unit (outbox), in one transaction."""
+    with unit_of_work() as s:
+        created = _create(s, cmd)
+        notices = round_visit_notices(s, created.code)
+        return RoundOpened(created, queue_notices(s, notices, day or _today()))
+
+
+def record_inspection_result(cmd: RecordInspectionResult) -> ResultRecorded:
+    """The command "record a visit's result", in its own transaction."""
+    with unit_of_work() as s:
+        return record_result(s, round_code=cmd.round_code, unit_code=cmd.unit,
+                             model_id=cmd.model_id, result=cmd.result, findings=cmd.findings,
+                             visit_on=cmd.visit_on, actor=cmd.operator)
+
+
+def view_round_status(round_code: str, day: dt.date | None = None) -> RoundStatus:
+    """A round's visits with and without a result (read only)."""
+    with unit_of_work() as s:
+        return round_status(s, round_code, day)

@@ -29,9 +29,11 @@ from typing import Any
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
+from danvan_workflow.commands.models_dvk import ApplyModelEvent, RegisterModel
 from danvan_workflow.core import lifecycle as core
 from danvan_workflow.core import quotas as qcore
 from danvan_workflow.core.occurrences import occurrences
+from danvan_workflow.core.periods import add_months
 from danvan_workflow.core.rules import EveryNMonthsRule, parse_rule
 from danvan_workflow.core.vietnamese import format_date, nfc
 from danvan_workflow.db.models import (
@@ -48,6 +50,7 @@ from danvan_workflow.services import audit
 from danvan_workflow.services.calendar import calendar_for
 from danvan_workflow.services.queries import require_plan_year, resolve_plan, resolve_unit
 from danvan_workflow.services.targets import check_year, unit_infos
+from danvan_workflow.services.unit_of_work import unit_of_work
 from danvan_workflow.settings import get_settings
 from danvan_workflow.timeutil import now
 
@@ -229,7 +232,7 @@ def _self_review_deadlines(session: Session, m: DvkModel
     rule = rule or EveryNMonthsRule(months=(3, 6))
     rule = rule.model_copy(update={"start": None})  # anchored on the model's start date
     cal = calendar_for(session)
-    end = min(cal.last_day, core.add_months(m.start_on, max(rule.months) + 1))
+    end = min(cal.last_day, add_months(m.start_on, max(rule.months) + 1))
     found = occurrences(rule, cal, m.start_on, end, anchor=m.start_on,
                         by_shift=get_settings().engine.by_shift)
     out: list[SelfReviewDeadline] = []
@@ -280,3 +283,34 @@ def quota_report(session: Session, plan_code: str, year: int) -> QuotaReport:
         .group_by(Unit.code)).tuples().all())
     lines = qcore.quota_report(unit_infos(session), rules, counts)
     return QuotaReport(plan.code, year, lines)
+
+
+# --------------------------------------------------------------------------- commands and views
+
+
+def register_new_model(cmd: RegisterModel) -> TransitionOutcome:
+    """The command "register a model", in its own transaction."""
+    reg = cmd.model_dump(mode="json", exclude={"plan", "operator"})
+    with unit_of_work() as s:
+        return register_model(s, reg, cmd.operator, plan_code=cmd.plan)
+
+
+def apply_model_event(cmd: ApplyModelEvent) -> TransitionOutcome:
+    """The command "apply a lifecycle event to a model", in its own transaction."""
+    payload = cmd.model_dump(include={"assignment_notice", "reason", "level", "on", "note"},
+                             exclude_none=True)
+    with unit_of_work() as s:
+        return transition_model(s, cmd.model_id, cmd.event, payload, cmd.operator)
+
+
+def view_models(unit: str | None = None, state: str | None = None,
+                year: int | None = None) -> list[ModelView]:
+    """The models, filtered (read only)."""
+    with unit_of_work() as s:
+        return list_models(s, unit=unit, state=state, year=year)
+
+
+def view_quota(plan_code: str, year: int) -> QuotaReport:
+    """Registered models against quotas (read only)."""
+    with unit_of_work() as s:
+        return quota_report(s, plan_code, year)

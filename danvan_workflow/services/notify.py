@@ -11,9 +11,12 @@ from sqlalchemy.orm import Session
 from danvan_workflow.adapters.channels.base import OutgoingMessage, SendResult, send
 from danvan_workflow.adapters.channels.redact import redact_url, url_secrets
 from danvan_workflow.adapters.channels.registry import expand_env, register_plugins
+from danvan_workflow.commands.notify import SendTestNotification
 from danvan_workflow.db import models as m
 from danvan_workflow.errors import UserError
 from danvan_workflow.services import audit
+from danvan_workflow.services.outbox import DispatchStats, dispatch
+from danvan_workflow.services.unit_of_work import unit_of_work
 from danvan_workflow.timeutil import now
 
 TEST_SUBJECT = "Thông báo thử từ danvan-workflow"
@@ -67,3 +70,19 @@ def send_direct(url: str) -> TestSend:
     res = send(real, OutgoingMessage(idempotency_key=f"test.{uuid.uuid4().hex}",
                                      subject=TEST_SUBJECT, text=TEST_BODY, short_text=TEST_BODY))
     return TestSend(messages=[], direct=res.redacted(url_secrets(real)), target=redact_url(url))
+
+
+
+@dataclass(frozen=True)
+class TestNotificationSent:
+    target: str
+    messages: list[int]
+    stats: DispatchStats
+
+
+def send_test_notification(cmd: SendTestNotification) -> TestNotificationSent:
+    """The command "send a test to a contact": queue it (one transaction), then dispatch."""
+    with unit_of_work() as s:
+        queued = queue_test(s, cmd.contact, cmd.operator, channel=cmd.channel)
+    stats = dispatch()
+    return TestNotificationSent(queued.target, queued.messages, stats)

@@ -1,14 +1,23 @@
 """The outbox dispatcher: claim due messages, send them, record every attempt.
 
-Delivery is at least once. A worker claims a batch with a lease (PostgreSQL:
-`FOR UPDATE SKIP LOCKED`, so several workers never claim the same row; SQLite:
-one writer at a time). If a worker dies, its lease expires and another worker
-takes the rows over; a message in flight at the crash may then be sent twice,
-always with the same idempotency key (Message-ID, Idempotency-Key header,
-ZNS tracking_id) so the receiving side can drop the copy.
+Delivery is at least once, and a second copy only where a send was in flight when its
+dispatcher stopped:
 
-Sending runs in a thread pool with a concurrency limit and a rate limit per
-channel; results are written back in one transaction per batch.
+- A worker claims a batch with a lease (PostgreSQL: `FOR UPDATE SKIP LOCKED`, so several
+  workers never claim the same row; SQLite: one writer at a time). While the batch works
+  the lease is renewed, so a slow batch never loses its rows to another dispatcher.
+- Each send is marked when it starts (`send_started_at`, only if the lease is still ours)
+  and its result is recorded as soon as it completes, in small groups. A crash can
+  therefore re-send only what was in flight (at most the channel's concurrency).
+- A lease that ended without a result (expired, or held by a process of this host that
+  no longer exists) is reconciled before anything is claimed: a message never started
+  goes back to the queue as it was; a message in flight gets an attempt with result
+  ``unknown``, is sent again and is flagged ``maybe_duplicate`` (shown by
+  `danvan outbox list`). Every copy carries the same idempotency key (Message-ID,
+  Idempotency-Key header, ZNS tracking_id) so the receiving side can drop it.
+- Fresh work is claimed in due order; reconciled messages join at the end.
+
+Sending runs in a thread pool with a concurrency limit and a rate limit per channel.
 
 Dead letters alert the operators (reminders.yaml `operators`) with one digest per
 operator and channel per dispatch run (`AlertDigest`); a dead alert alerts nobody.
@@ -27,10 +36,10 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field, replace
 
-from sqlalchemy import Engine, Integer, bindparam, func, insert, or_, select, update
+from sqlalchemy import Engine, Integer, bindparam, case, func, insert, literal, select, update
 from sqlalchemy.orm import Session
 
 from danvan_workflow.adapters.channels.base import (
@@ -46,6 +55,7 @@ from danvan_workflow.adapters.channels.registry import (
     register_plugins,
     target_url,
 )
+from danvan_workflow.commands.outbox import DispatchNow, RetryMessages
 from danvan_workflow.configuration.apply import ADDRESS_FOR_KIND
 from danvan_workflow.core.backoff import retry_decision
 from danvan_workflow.db import models as m
@@ -62,6 +72,7 @@ from danvan_workflow.services.rendering import (
     render,
     render_dead_digest,
 )
+from danvan_workflow.services.unit_of_work import unit_of_work
 from danvan_workflow.settings import get_settings
 from danvan_workflow.timeutil import now
 
@@ -179,22 +190,114 @@ class AlertDigest:
 
 
 def claim(session: Session, worker: str, limit: int, at: dt.datetime) -> list[int]:
-    """Lease up to `limit` due messages to `worker` (expired leases are taken over)."""
+    """Lease up to `limit` due messages to `worker`, oldest due first.
+
+    Messages whose lease ended are not taken here: `reconcile` decides first whether
+    they may have been sent.
+    """
     MSG = m.tbl(m.OutboxMessage)
     dialect = session.get_bind().dialect.name
     t = sql_instant(at, dialect)
     lease = sql_instant(at + dt.timedelta(seconds=get_settings().engine.lease_seconds), dialect)
-    due = or_(
-        (MSG.c.status.in_(DUE_STATUSES)) & (MSG.c.next_attempt_at <= t),
-        (MSG.c.status == "sending") & (MSG.c.lease_until < t),
-    )
+    due = MSG.c.status.in_(DUE_STATUSES) & (MSG.c.next_attempt_at <= t)
     pick = select(MSG.c.id).where(due).order_by(MSG.c.next_attempt_at, MSG.c.id).limit(limit)
     if dialect == "postgresql":
         pick = pick.with_for_update(skip_locked=True)
     stmt = (update(MSG).where(MSG.c.id.in_(pick.scalar_subquery()))
-            .values(status="sending", lease_owner=worker, lease_until=lease)
+            .values(status="sending", lease_owner=worker, lease_until=lease,
+                    send_started_at=None)
             .returning(MSG.c.id))
     return sorted(r[0] for r in session.execute(stmt))
+
+
+IN_DOUBT_ERROR = ("không rõ kết quả: bộ gửi dừng khi thông báo đang được gửi; "
+                  "đã gửi lại, người nhận có thể nhận hai lần")
+
+
+@dataclass(frozen=True)
+class Reconciled:
+    requeued: int = 0  # leased, never started: back in the queue as they were
+    in_doubt: int = 0  # in flight when the lease ended: sent again, flagged
+
+
+def _process_gone(owner: str, host: str) -> bool:
+    """True if `owner` ("host:pid:thread", see `worker_name`) is a process of this host
+    that has ended. Other hosts' owners, and names of another form, are left to expire."""
+    parts = owner.split(":")
+    if len(parts) != 3 or parts[0] != host or not parts[1].isdigit():
+        return False
+    pid = int(parts[1])
+    if pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    try:  # a killed child its parent has not reaped yet is a zombie: gone all the same
+        with open(f"/proc/{pid}/stat", encoding="ascii") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] == "Z"
+    except (OSError, IndexError):
+        return False
+
+
+def reconcile(session: Session, at: dt.datetime) -> Reconciled:
+    """Settle the leases that ended without a result (set-based).
+
+    A lease ends when it expires or when the process of this host that held it is gone
+    (no need to wait for the expiry then). Messages never started return to the queue;
+    messages in flight get an ``unknown`` attempt (under the old owner's name) and are
+    queued again with ``maybe_duplicate``.
+    """
+    MSG, A = m.tbl(m.OutboxMessage), m.tbl(m.DeliveryAttempt)
+    dialect = session.get_bind().dialect.name
+    t = sql_instant(at, dialect)
+    owners = session.execute(select(MSG.c.lease_owner).where(MSG.c.status == "sending")
+                             .distinct()).scalars().all()
+    host = socket.gethostname()
+    gone = [o for o in owners if o and _process_gone(o, host)]
+    ended = (MSG.c.status == "sending") & ((MSG.c.lease_until < t) | MSG.c.lease_owner.in_(gone))
+    started = MSG.c.send_started_at.is_not(None)
+    session.execute(insert(A).from_select(
+        ["message_id", "at", "worker", "result", "error", "channel_code"],
+        select(MSG.c.id, literal(t),
+               func.coalesce(MSG.c.lease_owner, ""), literal("unknown"),
+               literal(IN_DOUBT_ERROR), MSG.c.channel_code).where(ended & started)))
+    doubt = m.rowcount(session.execute(
+        update(MSG).where(ended & started)
+        .values(status="retry", maybe_duplicate=True, attempts=MSG.c.attempts + 1,
+                next_attempt_at=t, last_error=IN_DOUBT_ERROR, send_started_at=None,
+                lease_owner=None, lease_until=None)))
+    requeued = m.rowcount(session.execute(
+        update(MSG).where(ended & ~started)
+        .values(status=case((MSG.c.attempts > 0, "retry"), else_="pending"),
+                lease_owner=None, lease_until=None)))
+    if doubt or requeued:
+        log.warning("reconciled ended leases: %d requeued, %d in doubt (owners gone: %s)",
+                    requeued, doubt, gone)
+    return Reconciled(requeued=requeued, in_doubt=doubt)
+
+
+def renew(session: Session, owners: list[str], at: dt.datetime) -> int:
+    """Extend the leases still held by `owners` (a batch at work, a run's alert digest)."""
+    MSG = m.tbl(m.OutboxMessage)
+    dialect = session.get_bind().dialect.name
+    lease = sql_instant(at + dt.timedelta(seconds=get_settings().engine.lease_seconds), dialect)
+    return m.rowcount(session.execute(
+        update(MSG).where(MSG.c.status == "sending", MSG.c.lease_owner.in_(owners))
+        .values(lease_until=lease)))
+
+
+def start_send(session: Session, message_id: int, worker: str, at: dt.datetime) -> bool:
+    """Mark the send as begun, if the lease is still `worker`'s; False: do not send."""
+    MSG = m.tbl(m.OutboxMessage)
+    dialect = session.get_bind().dialect.name
+    lease = sql_instant(at + dt.timedelta(seconds=get_settings().engine.lease_seconds), dialect)
+    return m.rowcount(session.execute(
+        update(MSG).where(MSG.c.id == message_id, MSG.c.lease_owner == worker,
+                          MSG.c.status == "sending")
+        .values(send_started_at=sql_instant(at, dialect), lease_until=lease))) == 1
 
 
 def reopen_unconfigured(session: Session) -> int:
@@ -300,16 +403,27 @@ def _env_values(url: str) -> list[str]:
 # --- sending -----------------------------------------------------------------------------
 
 
-def _send_one(job: Job, timeout: float) -> None:
+def _send_one(job: Job, timeout: float, may_send: Callable[[], bool] = lambda: True,
+              done: Callable[[Job], None] = lambda job: None) -> None:
+    """Send `job` within its channel's concurrency and rate.
+
+    `may_send` is asked once a slot is free (the send is marked started there; False
+    leaves the job unsent) and `done` records the result before the slot is given back,
+    so at most the channel's concurrency of sends is ever started and unrecorded.
+    """
     assert job.channel and job.url and job.message
     lim, sem = _limits(job.channel)
     with sem:
         lim.wait()
+        if not may_send():
+            job.outcome = "lost"
+            return
         try:
             res = send(job.url, job.message, timeout=timeout)
         except Exception as exc:  # an adapter bug must not lose the message
             res = SendResult.retry(f"{type(exc).__name__}: {exc}")
-    job.result = res.redacted(job.secrets)
+        job.result = res.redacted(job.secrets)
+        done(job)
 
 
 def _decide(job: Job, rng: random.Random) -> tuple[str, float]:
@@ -372,9 +486,16 @@ def _record(session: Session, jobs: list[Job], worker: str, t: dt.datetime,
                     last_error=bindparam("err"), subject=bindparam("subject"),
                     chunks_sent=func.coalesce(bindparam("chunks", type_=Integer),
                                               MSG.c.chunks_sent),
-                    lease_owner=None, lease_until=None),
+                    lease_owner=None, lease_until=None, send_started_at=None),
             updates,
         )
+        late = [j.id for j in jobs if j.outcome == "sent"]
+        if late:  # delivered after the lease ended, not yet sent again: no second copy
+            session.execute(
+                update(MSG).where(MSG.c.id.in_(late), MSG.c.status.in_(DUE_STATUSES),
+                                  MSG.c.lease_owner.is_(None))
+                .values(status="sent", sent_at=sql_instant(t, dialect), last_error=None,
+                        maybe_duplicate=False))
     if attempts:
         session.execute(insert(A), attempts)
     if dead:
@@ -449,6 +570,16 @@ def _release_alerts(session: Session, digest: AlertDigest, t: dt.datetime) -> in
                 next_attempt_at=sql_instant(t, session.get_bind().dialect.name))))
 
 
+def _start_and_send(engine: Engine, job: Job, worker: str, clock: Callable[[], dt.datetime],
+                    timeout: float, record: Callable[[list[Job]], None]) -> Job:
+    def may_send() -> bool:  # False: the lease ended and another dispatcher has the message
+        with session_scope(engine) as s:
+            return start_send(s, job.id, worker, clock())
+
+    _send_one(job, timeout, may_send, lambda j: record([j]))
+    return job
+
+
 def dispatch(
     *, engine: Engine | None = None, worker: str | None = None, batch: int | None = None,
     max_batches: int | None = None, timeout: float = 10.0,
@@ -456,46 +587,77 @@ def dispatch(
     after_claim: Callable[[list[int]], None] | None = None,
     at: dt.datetime | None = None,
 ) -> DispatchStats:
-    """Send everything due now (or at `at`, for catch-up and tests), batch after batch."""
+    """Send everything due now (or at `at`, for catch-up and tests), batch after batch.
+
+    Results are recorded as sends complete; the batch's leases are renewed every third
+    of the lease while it works.
+    """
     register_plugins()
     engine = engine or get_engine()
     worker = worker or worker_name()
     batch = batch or get_settings().engine.dispatch_batch
+    renew_every = get_settings().engine.lease_seconds / 3
+
+    def clock() -> dt.datetime:
+        return at or now()
+
     total = DispatchStats()
     with session_scope(engine) as s:
+        reconcile(s, clock())
         reopen_unconfigured(s)
         chans = channels(s)
     threads = max(4, min(64, sum(c.concurrency for c in chans.values()) or 4))
     digest = AlertDigest.start()  # this run's dead letters, told once per operator channel
+
+    recording = threading.Lock()  # the sending threads record one at a time (digest, stats)
+
+    def record(jobs: list[Job]) -> None:
+        if not jobs:
+            return
+        with recording, session_scope(engine) as s:
+            total.add(_record(s, jobs, worker, clock(), digest))
+
     try:
         with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="dispatch") as pool:
             while max_batches is None or total.batches < max_batches:
                 with session_scope(engine) as s:
-                    t = at or now()
-                    ids = claim(s, worker, batch, t)
+                    reconcile(s, clock())
+                    ids = claim(s, worker, batch, clock())
                 if not ids:
                     if not digest.held:
                         break
                     with session_scope(engine) as s:  # the run's alerts go out last
-                        _release_alerts(s, digest, at or now())
+                        _release_alerts(s, digest, clock())
                     digest = AlertDigest.start()  # for anything that dies after that
                     continue
                 if after_claim:
                     after_claim(ids)
                 with session_scope(engine) as s:
-                    jobs = _prepare(s, ids, t.date())
-                sendable = [j for j in jobs if not j.outcome]
-                list(pool.map(lambda j: _send_one(j, timeout), sendable))
-                with session_scope(engine) as s:
-                    stats = _record(s, jobs, worker, at or now(), digest)
-                stats.batches = 1
-                total.add(stats)
+                    jobs = _prepare(s, ids, clock().date())
+                record([j for j in jobs if j.outcome])  # decided without a send
+                running: set[Future[Job]] = {
+                    pool.submit(_start_and_send, engine, j, worker, clock, timeout, record)
+                    for j in jobs if not j.outcome}
+                renewed = told = time.monotonic()
+                while running:
+                    done, running = wait(running, timeout=min(renew_every, 1.0),
+                                         return_when=FIRST_COMPLETED)
+                    for f in done:
+                        f.result()  # an error in recording stops the run (leases then end)
+                    if running and time.monotonic() - renewed >= renew_every:
+                        with session_scope(engine) as s:
+                            renew(s, [worker, digest.owner], clock())
+                        renewed = time.monotonic()
+                    if progress and time.monotonic() - told >= 1.0:
+                        progress(total)
+                        told = time.monotonic()
+                total.batches += 1
                 if progress:
                     progress(total)
     finally:
         if digest.held:  # stopped by max_batches or an error: the next run sends them
             with session_scope(engine) as s:
-                _release_alerts(s, digest, at or now())
+                _release_alerts(s, digest, clock())
     return total
 
 
@@ -514,3 +676,17 @@ def retry_now(session: Session, ids: list[int] | None, *, dead_only: bool = True
     else:
         stmt = stmt.where(MSG.c.status.in_(["dead", "retry"] if not dead_only else ["dead"]))
     return m.rowcount(session.execute(stmt))
+
+
+# --- use cases ---------------------------------------------------------------------------
+
+
+def dispatch_now(cmd: DispatchNow) -> DispatchStats:
+    """The command "send what is due now" (CLI `outbox dispatch`)."""
+    return dispatch(batch=cmd.batch)
+
+
+def retry_messages(cmd: RetryMessages) -> int:
+    """The command "put back in the queue": the messages named, or every dead letter."""
+    with unit_of_work() as s:
+        return retry_now(s, cmd.message_ids or None)

@@ -15,6 +15,8 @@ from danvan_workflow.core.validity import PlanValidity
 from danvan_workflow.core.vietnamese import days_left_text, format_date, format_date_long, nfc
 from danvan_workflow.db.models import Deadline, Obligation, Plan, Submission, Unit
 from danvan_workflow.errors import UserError
+from danvan_workflow.services.calendar import calendar_for
+from danvan_workflow.services.unit_of_work import unit_of_work
 
 STATUS_LABELS = {s.value: s.label for s in DeadlineState} | {"cancelled": "Đã hủy"}
 
@@ -43,13 +45,18 @@ class DeadlineView:
         """A window duty is done over [window_start, window_end] and due on its last day."""
         return self.period_start if self.window_end is not None else None
 
+    @property
+    def status_label(self) -> str:
+        """The status in the operator's words ("Đang mở", ...)."""
+        return STATUS_LABELS.get(self.status, self.status)
+
     def as_json(self) -> dict[str, Any]:
         d = asdict(self)
         d.pop("period_start")
         d["window_start"] = self.window_start
         for k in ("due_on", "window_start", "window_end", "received_on"):
             d[k] = d[k].isoformat() if d[k] else None
-        d["status_label"] = STATUS_LABELS.get(self.status, self.status)
+        d["status_label"] = self.status_label
         return d
 
     def span_text(self) -> str:
@@ -141,3 +148,24 @@ def list_deadlines(
     if limit:
         q = q.limit(limit)
     return [DeadlineView(*row) for row in session.execute(q).all()]
+
+
+
+@dataclass(frozen=True)
+class DeadlineList:
+    """Deadlines for a list or an export, with the calendar to explain their dates."""
+
+    items: list[DeadlineView]
+    calendar: WorkingCalendar
+
+
+def view_deadlines(
+    *, start: dt.date | None = None, end: dt.date | None = None, unit: str | None = None,
+    plan: str | None = None, status: str | None = None, include_continuous: bool = True,
+    limit: int | None = None,
+) -> DeadlineList:
+    """`list_deadlines` in its own (read-only) unit of work, with the working calendar."""
+    with unit_of_work() as s:
+        items = list_deadlines(s, start=start, end=end, unit=unit, plan=plan, status=status,
+                               include_continuous=include_continuous, limit=limit)
+        return DeadlineList(items, calendar_for(s))

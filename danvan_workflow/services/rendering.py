@@ -9,7 +9,6 @@ day it is sent: a message planned before the due date but sent after it says
 from __future__ import annotations
 
 import datetime as dt
-import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -21,10 +20,12 @@ from sqlalchemy.orm import Session, aliased
 
 from danvan_workflow.adapters.channels.base import OutgoingMessage
 from danvan_workflow.core.calendar import WorkingCalendar
+from danvan_workflow.core.reminders import reminder_kind
 from danvan_workflow.core.vietnamese import (
     days_left_text,
     format_date,
     format_date_long,
+    nfc,
     title_with_period,
 )
 from danvan_workflow.db import models as m
@@ -71,10 +72,6 @@ def env() -> Environment:
     )
 
 
-def nfc(text: str) -> str:
-    return unicodedata.normalize("NFC", text)
-
-
 def contact_ref(name: str, unit_name: str | None) -> str:
     """How a message names a contact: 'Nguyễn Văn A (Ban Dân vận Thị ủy Đức Phổ)'.
 
@@ -108,15 +105,6 @@ def plan_reference(code: str, title: str) -> str:
 
 def channel_label(code: str) -> str:
     return CHANNEL_LABELS.get(code, code)
-
-
-def item_kind(due: dt.date, today: dt.date, escalation: bool) -> str:
-    """upcoming | due_today | overdue | escalation, as of `today` (the sending day)."""
-    if due > today:
-        return "upcoming"
-    if due == today:
-        return "due_today"
-    return "escalation" if escalation else "overdue"
 
 
 @dataclass(frozen=True)
@@ -211,7 +199,9 @@ def load_items(session: Session, message_ids: list[int], cal: WorkingCalendar,
         audience = "reporter" if not esc else ("leader" if contact_unit == rep_id
                                                else "recipient")
         out[mid].append(Item(
-            kind=item_kind(due, today, esc), title=title, period_label=period,
+            # as of `today` (the sending day); the notification knows if it escalates
+            kind=reminder_kind((today - due).days, escalation=esc).value,
+            title=title, period_label=period,
             name=title_with_period(title, period), plan_code=plan,
             basis=plan_reference(plan, plan_title), reporter_name=rep, recipient_name=rcp,
             due_on=due, escalation=esc, audience=audience, contact_role=role,

@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from danvan_workflow.commands.reports import ChangeDeadline, RecordSubmission, RequestReport
 from danvan_workflow.core import deadline_status as ds
 from danvan_workflow.core.vietnamese import format_date, nfc
 from danvan_workflow.db.models import Deadline, Obligation, Plan, Submission, Unit
@@ -36,6 +37,7 @@ from danvan_workflow.errors import UserError
 from danvan_workflow.services import audit
 from danvan_workflow.services.calendar import calendar_for
 from danvan_workflow.services.queries import resolve_plan, resolve_unit
+from danvan_workflow.services.unit_of_work import unit_of_work
 from danvan_workflow.timeutil import now
 from danvan_workflow.timeutil import today as _today
 
@@ -337,3 +339,35 @@ def request_report(
                  note=text)
     return RequestResult(ob.code, key, text, due_on, [r.id for r in rows],
                          [u.code for u in units])
+
+
+# --------------------------------------------------------------------------- commands
+
+
+def record_submission(cmd: RecordSubmission) -> SubmitResult:
+    """The command "record a received report", in its own transaction."""
+    with unit_of_work() as s:
+        return submit(s, deadline_id=cmd.deadline_id, plan_code=cmd.plan,
+                      obligation_code=cmd.obligation, unit_code=cmd.unit,
+                      period_key=cmd.period, received_on=cmd.received_on,
+                      document_number=cmd.document_number, recorded_by=cmd.operator,
+                      attachment=cmd.attachment)
+
+
+def change_deadline(cmd: ChangeDeadline) -> DeadlineChange:
+    """The command "extend or waive a deadline", in its own transaction."""
+    if cmd.action == "gia_han" and cmd.new_due is None:
+        raise UserError("cần nhập hạn mới khi gia hạn", field="new_due")
+    with unit_of_work() as s:
+        if cmd.action == "gia_han":
+            assert cmd.new_due is not None
+            return extend(s, cmd.deadline_id, cmd.new_due, cmd.reason, cmd.operator)
+        return waive(s, cmd.deadline_id, cmd.reason, cmd.operator)
+
+
+def request_ad_hoc_report(cmd: RequestReport) -> RequestResult:
+    """The command "ask units for a report", in its own transaction."""
+    with unit_of_work() as s:
+        return request_report(s, plan_code=cmd.plan, obligation_code=cmd.obligation,
+                              unit_codes=list(cmd.units), due_on=cmd.due_on, title=cmd.title,
+                              actor=cmd.operator)

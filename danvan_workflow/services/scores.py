@@ -13,6 +13,7 @@ from decimal import Decimal, InvalidOperation
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from danvan_workflow.commands.scores import RecordScore
 from danvan_workflow.core import scoring as core
 from danvan_workflow.core.occurrences import occurrences
 from danvan_workflow.core.rules import parse_rule
@@ -30,6 +31,7 @@ from danvan_workflow.services import audit
 from danvan_workflow.services.calendar import calendar_for
 from danvan_workflow.services.queries import require_plan_year, resolve_plan, resolve_unit
 from danvan_workflow.services.targets import check_year, select_units, unit_infos
+from danvan_workflow.services.unit_of_work import unit_of_work
 from danvan_workflow.settings import get_settings
 from danvan_workflow.timeutil import now
 
@@ -202,3 +204,26 @@ def aggregate(session: Session, plan_code: str, year: int, scorer_code: str) -> 
          for r in agg.scored],
         [(c, names.get(c, c)) for c in agg.not_scored], list(agg.unexpected),
         sorted(assumed))
+
+
+# --------------------------------------------------------------------------- commands and views
+
+
+def score_criterion(cmd: RecordScore) -> ScoreResult:
+    """The command "record a unit's points on a criterion", in its own transaction."""
+    with unit_of_work() as s:
+        return record_score(s, plan_code=cmd.plan, unit_code=cmd.unit, year=cmd.year,
+                            criterion_code=cmd.criterion, points=cmd.points, bonus=cmd.bonus,
+                            actor=cmd.operator)
+
+
+def view_ranking(plan_code: str, year: int) -> list[RankLine]:
+    """Totals, classification and rank (read only)."""
+    with unit_of_work() as s:
+        return rank(s, plan_code, year)
+
+
+def view_aggregate(plan_code: str, year: int, scorer_code: str) -> AggregateResult:
+    """One scoring body's totals and the units it has not scored (read only)."""
+    with unit_of_work() as s:
+        return aggregate(s, plan_code, year, scorer_code)

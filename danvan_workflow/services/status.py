@@ -30,6 +30,7 @@ from danvan_workflow.services.queries import (
     resolve_plan,
     resolve_unit,
 )
+from danvan_workflow.services.unit_of_work import unit_of_work
 from danvan_workflow.services.views import on_time_counts
 
 UPCOMING_DAYS = 14
@@ -118,3 +119,18 @@ def plan_status(session: Session, plan_code: str, today: dt.date) -> StatusSumma
     return StatusSummary("plan", plan.code, plan.title, today, overdue, upcoming, counts,
                          on_time_counts(session, today, plan_id=plan.id).rate,
                          _continuous(list(tasks)), models, short)
+
+
+# --------------------------------------------------------------------------- views
+
+
+def view_unit_status(unit_code: str, today: dt.date) -> StatusSummary:
+    """A unit's status on `today` (read only)."""
+    with unit_of_work() as s:
+        return unit_status(s, unit_code, today)
+
+
+def view_plan_status(plan_code: str, today: dt.date) -> StatusSummary:
+    """A plan's status on `today` (read only)."""
+    with unit_of_work() as s:
+        return plan_status(s, plan_code, today)

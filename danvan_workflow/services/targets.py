@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from danvan_workflow.commands.targets import RecordUnitFact
 from danvan_workflow.core import targets as core
 from danvan_workflow.core.quotas import UnitInfo
 from danvan_workflow.core.vietnamese import format_percent, nfc
@@ -23,6 +24,7 @@ from danvan_workflow.db.models import Target, Unit, UnitFact
 from danvan_workflow.errors import UserError
 from danvan_workflow.services import audit
 from danvan_workflow.services.queries import require_plan_year, resolve_plan, resolve_unit
+from danvan_workflow.services.unit_of_work import unit_of_work
 from danvan_workflow.timeutil import now
 
 FACT_RE = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
@@ -160,3 +162,18 @@ def target_status(session: Session, plan_code: str, year: int) -> TargetReport:
                                 t.comparison, st.percent, st.achieved, st.count, st.total,
                                 [(c, names.get(c, c)) for c in st.missing], st.note))
     return TargetReport(plan.code, year, lines)
+
+
+# --------------------------------------------------------------------------- commands and views
+
+
+def record_unit_fact(cmd: RecordUnitFact) -> FactResult:
+    """The command "record a fact of a unit", in its own transaction."""
+    with unit_of_work() as s:
+        return record_fact(s, cmd.unit, cmd.fact, cmd.year, cmd.value, cmd.operator)
+
+
+def view_targets(plan_code: str, year: int) -> TargetReport:
+    """How far the plan's targets are met (read only)."""
+    with unit_of_work() as s:
+        return target_status(s, plan_code, year)

@@ -7,13 +7,15 @@ The on-time rate is defined once (core/ontime.py) and counted here once, in SQL,
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import case, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from danvan_workflow.core.ontime import OnTimeCounts
 from danvan_workflow.db import models as m
+from danvan_workflow.services.unit_of_work import unit_of_work
 
 OPEN_STATES = ("open", "extended")
 
@@ -40,3 +42,60 @@ def on_time_counts(session: Session, day: dt.date, *, unit_id: int | None = None
         q = q.where(D.unit_id == unit_id)
     on_time, late, overdue = session.execute(q).one()
     return OnTimeCounts(int(on_time), int(late), int(overdue))
+
+
+# --- lists for the CLI -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class UnitRow:
+    code: str
+    name: str
+    kind: str
+    level: str
+    parent_code: str | None
+    assumed: bool
+    archived_at: dt.datetime | None
+
+
+def view_units(show_all: bool = False) -> list[UnitRow]:
+    """Units by code with their parent's code; archived ones only with `show_all`."""
+    U, P = m.Unit, aliased(m.Unit)
+    q = (select(U.code, U.name, U.kind, U.level, P.code, U.assumed, U.archived_at)
+         .outerjoin(P, P.id == U.parent_id).order_by(U.code))
+    if not show_all:
+        q = q.where(U.archived_at.is_(None))
+    with unit_of_work() as s:
+        return [UnitRow(*row) for row in s.execute(q).tuples().all()]
+
+
+@dataclass(frozen=True)
+class PlanRow:
+    code: str
+    title: str
+    issuer_name: str
+    issued_on: dt.date | None
+    year: int
+    tasks: int
+    obligations: int
+    archived_at: dt.datetime | None
+
+
+def view_plans(show_all: bool = False) -> list[PlanRow]:
+    """Plans by year and code, with their issuer and how many tasks and obligations they have."""
+    P, U = m.Plan, m.Unit
+    tasks = (select(m.PlanTask.plan_id, func.count().label("n"))
+             .group_by(m.PlanTask.plan_id).subquery())
+    obs = (select(m.Obligation.plan_id, func.count().label("n"))
+           .group_by(m.Obligation.plan_id).subquery())
+    q = (select(P.code, P.title, U.name, P.issued_on, P.year,
+                func.coalesce(tasks.c.n, 0), func.coalesce(obs.c.n, 0), P.archived_at)
+         .join(U, U.id == P.issuer_id)
+         .outerjoin(tasks, tasks.c.plan_id == P.id)
+         .outerjoin(obs, obs.c.plan_id == P.id)
+         .order_by(P.year, P.code))
+    if not show_all:
+        q = q.where(P.archived_at.is_(None))
+    with unit_of_work() as s:
+        return [PlanRow(code, title, issuer, issued, year, int(nt), int(no), at)
+                for code, title, issuer, issued, year, nt, no, at in s.execute(q).tuples().all()]

@@ -45,10 +45,12 @@ from danvan_workflow.adapters.channels.base import (
     http_pool,
 )
 from danvan_workflow.adapters.channels.redact import redact_text
+from danvan_workflow.commands.zalo import ResetZaloToken
 from danvan_workflow.db import models as m
 from danvan_workflow.db.session import get_engine, session_scope
 from danvan_workflow.db.sql import insert_ignore
 from danvan_workflow.errors import UserError
+from danvan_workflow.services.unit_of_work import unit_of_work
 from danvan_workflow.timeutil import now
 
 log = logging.getLogger("danvan_workflow.zalo_tokens")
@@ -369,3 +371,25 @@ def reset(session: Session, refresh_token: str, *, actor: str) -> None:
     record(session, actor=actor, action="zalo_token_reset", entity="zalo_tokens",
            entity_id=TOKEN_NAME, note="đã lưu refresh token mới")
     forget_cache()
+
+
+# --- use cases (each owns its unit of work) ----------------------------------------------
+
+
+def current_status(*, engine: Engine | None = None) -> TokenStatus:
+    """`danvan zalo token status`: the stored token's dates (never the token)."""
+    with unit_of_work(engine=engine) as s:
+        return status(s)
+
+
+@dataclass(frozen=True)
+class TokenReset:
+    actor: str
+
+
+def reset_refresh_token(cmd: ResetZaloToken, *, engine: Engine | None = None) -> TokenReset:
+    """Store the operator's new refresh token, clearing a failure; audited."""
+    with unit_of_work(engine=engine) as s:
+        reset(s, cmd.refresh_token.get_secret_value(), actor=cmd.operator)
+    forget_cache()
+    return TokenReset(cmd.operator)

@@ -12,7 +12,7 @@ import pytest
 
 from danvan_workflow.adapters.channels import OutgoingMessage, send
 from danvan_workflow.adapters.channels.zalo_bot import TEXT_LIMIT, split_text
-from danvan_workflow.adapters.channels.zalo_oa import (
+from danvan_workflow.adapters.channels.zalo_openapi import (
     UNKNOWN_CODE_ATTEMPTS,
     ZALO_ERROR_CODES,
     seconds_until_local,
@@ -159,9 +159,9 @@ def test_zalo_error_codes(
 def test_every_classified_code_cites_a_source() -> None:
     import inspect
 
-    from danvan_workflow.adapters.channels import zalo_oa
+    from danvan_workflow.adapters.channels import zalo_openapi
 
-    lines = inspect.getsource(zalo_oa).splitlines()
+    lines = inspect.getsource(zalo_openapi).splitlines()
     start = next(i for i, line in enumerate(lines) if line.startswith("ZALO_ERROR_CODES"))
     end = next(i for i in range(start, len(lines)) if lines[i] == "}")
     block = lines[start:end]

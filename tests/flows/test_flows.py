@@ -18,14 +18,14 @@ from prefect.client.schemas.filters import (
 from prefect.flow_runs import resume_flow_run
 from sqlalchemy import func, select
 
+from danvan_workflow.commands.models_dvk import RegisterModel
+from danvan_workflow.commands.reports import RecordSubmission
 from danvan_workflow.db import models as m
 from danvan_workflow.db.session import session_scope
 from flows.cutoffs import cutoffs
 from flows.daily_sweep import daily_sweep
 from flows.deployments import all_deployments
 from flows.operator_actions import (
-    RegisterModelInput,
-    SubmissionInput,
     record_submission,
     register_model,
     unit_status,
@@ -80,8 +80,8 @@ def test_daily_sweep_on_a_day_off_plans_nothing(loaded: str) -> None:
 
 def test_operator_action_bad_input_fails_and_writes_nothing(loaded: str) -> None:
     before = (_count(m.Submission), _count(m.AuditEntry))
-    data = SubmissionInput(plan="26-KH/BCĐ", obligation="khong-co", unit="DP.BDV",
-                           period="2026", received_on=dt.date(2026, 7, 1))
+    data = RecordSubmission(plan="26-KH/BCĐ", obligation="khong-co", unit="DP.BDV",
+                            period="2026", received_on=dt.date(2026, 7, 1))
     state = record_submission(data, return_state=True)
     assert state.is_failed()
     assert state.message and state.message.startswith("trường 'obligation':")
@@ -90,7 +90,7 @@ def test_operator_action_bad_input_fails_and_writes_nothing(loaded: str) -> None
     state = record_submission({"received_on": "khong-phai-ngay"},  # type: ignore[arg-type]
                               return_state=True)
     assert state.is_failed() and "trường 'received_on'" in (state.message or "")
-    state = register_model(RegisterModelInput.model_validate({
+    state = register_model(RegisterModel.model_validate({
         "unit_code": "KHONG.CO", "name": "Mô hình thử", "address": "Phổ Vinh",
         "field": "kinh_te", "start": "2026-03-01", "end": "2026-12-31",
         "content": "Nội dung", "owner": "Nguyễn Văn A", "batch": "first_half"}),

@@ -17,11 +17,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, func, insert, select
 from sqlalchemy.orm import Session
+from typer.testing import CliRunner
 
+from danvan_workflow.cli.main import app
 from danvan_workflow.db import models as m
 from danvan_workflow.db.session import engine_for
 from danvan_workflow.services import config as config_service
-from danvan_workflow.services.outbox import dispatch
+from danvan_workflow.services.outbox import dispatch, reconcile
 from danvan_workflow.settings import get_settings
 from danvan_workflow.timeutil import now
 from tests.conftest import CONFIG, ROOT
@@ -147,3 +149,163 @@ def test_dispatcher_killed_mid_batch_loses_nothing(
         status = dict(s.execute(select(m.OutboxMessage.status, func.count())
                                 .group_by(m.OutboxMessage.status)).all())
     assert status == {"sent": n}
+
+
+def attempts_by_key(engine: Engine) -> collections.Counter[str]:
+    """Recorded sends (delivered, or in flight when their dispatcher stopped) per key."""
+    with Session(engine) as s:
+        rows = s.execute(select(m.OutboxMessage.idempotency_key)
+                         .join(m.DeliveryAttempt,
+                               m.DeliveryAttempt.message_id == m.OutboxMessage.id)
+                         .where(m.DeliveryAttempt.result.in_(("sent", "unknown")))).scalars()
+        return collections.Counter(rows)
+
+
+def flagged(engine: Engine) -> set[str]:
+    with Session(engine) as s:
+        return set(s.execute(select(m.OutboxMessage.idempotency_key)
+                             .where(m.OutboxMessage.maybe_duplicate.is_(True))).scalars())
+
+
+def test_killed_dispatchers_resend_only_what_was_in_flight(
+    db_url: str, fast_config: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """kill -9 three times during a batch of 500 to a 50 ms receiver: each kill costs at
+    most the sends in flight (the channel's concurrency, 8), the next dispatcher takes the
+    dead process's leases at once (not after the 300 s lease), and every send is on record."""
+    n, concurrency, kills = 500, 8, 3
+    with FakeWebhookServer(delay=0.05) as webhook:
+        monkeypatch.setenv("DANVAN_WEBHOOK_URL", f"json://127.0.0.1:{webhook.port}/hook")
+        engine = engine_for(db_url)
+        config_service.load(fast_config, engine=engine)
+        queue_webhook_messages(engine, n)
+        env = child_env(db_url, webhook, fast_config)
+        doubted: set[str] = set()
+        for k in range(kills):
+            proc = subprocess.Popen([sys.executable, "-c", DISPATCHER, "500"], env=env)
+            target = 60 + 100 * k
+            wait_until(lambda t=target: len(webhook.requests) >= t, "the dispatcher mid-batch")
+            proc.send_signal(signal.SIGKILL)
+            proc.wait(timeout=30)
+            with Session(engine) as s:
+                leased = s.execute(select(func.count()).select_from(m.OutboxMessage)
+                                   .where(m.OutboxMessage.status == "sending")).scalar_one()
+            assert leased > 0, "the kill should leave leased messages behind"
+            with Session(engine) as s, s.begin():
+                # the dead process is detected: its leases end now, 300 s early
+                settled = reconcile(s, now())
+            assert settled.requeued + settled.in_doubt == leased
+            assert settled.in_doubt <= concurrency
+            doubted |= flagged(engine)
+        dispatch(engine=engine)
+        received = keys_received(webhook)
+        assert set(received) == {f"load.{i:05d}" for i in range(n)}  # nothing lost
+        twice = {key for key, c in received.items() if c > 1}
+        assert twice <= doubted and len(doubted) <= kills * concurrency
+        assert max(received.values()) <= 2
+        recorded = attempts_by_key(engine)
+        assert all(recorded[key] >= c for key, c in received.items()), "a send off the record"
+        with Session(engine) as s:
+            status = dict(s.execute(select(m.OutboxMessage.status, func.count())
+                                    .group_by(m.OutboxMessage.status)).all())
+        assert status == {"sent": n}
+
+
+def test_a_lease_that_ends_mid_send_doubles_only_the_sends_in_flight(
+    db_url: str, fast_config: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Two dispatchers, and a lease shorter than the first one's batch: its sends stall
+    (the receiver holds them) past the lease. The second takes the batch over, sends again
+    only what was in flight (flagged as possible duplicates), and the first, once its sends
+    return, sends nothing it no longer holds."""
+    n, concurrency = 300, 8
+    patient = DISPATCHER.replace("batch=int(sys.argv[1])", "batch=int(sys.argv[1]), timeout=120")
+    with FakeWebhookServer(delay=0.02) as webhook:
+        monkeypatch.setenv("DANVAN_WEBHOOK_URL", f"json://127.0.0.1:{webhook.port}/hook")
+        engine = engine_for(db_url)
+        config_service.load(fast_config, engine=engine)
+        queue_webhook_messages(engine, n)
+        env = child_env(db_url, webhook, fast_config)
+        first = subprocess.Popen([sys.executable, "-c", patient, "300"], env=env,
+                                 stdout=subprocess.PIPE, text=True)
+        try:
+            wait_until(lambda: len(webhook.requests) >= 40, "the first dispatcher mid-batch")
+            webhook.hang_next(concurrency)  # every sending slot of the first one stalls
+            for _ in range(concurrency):
+                assert webhook.hanging.acquire(timeout=60), "the first dispatcher stalled"
+            # the second runs when the first's lease has ended (its clock is ahead)
+            later = now() + dt.timedelta(seconds=3 * get_settings().engine.lease_seconds)
+            second = dispatch(engine=engine, at=later, worker="second")
+        finally:
+            webhook.release_hangs()
+        out, _ = first.communicate(timeout=120)
+        assert first.returncode == 0
+        received = keys_received(webhook)
+        assert set(received) == {f"load.{i:05d}" for i in range(n)}
+        doubted = flagged(engine)
+        assert concurrency <= len(doubted) <= 2 * concurrency  # started, at most a slot's worth
+        twice = {key for key, c in received.items() if c > 1}
+        assert len(twice) >= concurrency and twice <= doubted
+        assert max(received.values()) <= 2
+        assert second.sent >= n - int(out)
+        recorded = attempts_by_key(engine)
+        assert all(recorded[key] >= c for key, c in received.items()), "a send off the record"
+        with Session(engine) as s:
+            status = dict(s.execute(select(m.OutboxMessage.status, func.count())
+                                    .group_by(m.OutboxMessage.status)).all())
+        assert status == {"sent": n}
+        # the administrator sees them as such
+        listed = CliRunner().invoke(app, ["outbox", "list", "--duplicates", "--limit", "100"],
+                                    env={"COLUMNS": "250"})
+        assert listed.exit_code == 0, listed.output
+        assert f"{len(doubted)} thông báo có thể đã gửi hai lần" in listed.output
+        assert listed.output.count("Có thể đã gửi hai lần") == len(doubted)
+        with Session(engine) as s:
+            one = s.execute(select(m.OutboxMessage.id).where(
+                m.OutboxMessage.idempotency_key == sorted(twice)[0])).scalar_one()
+        shown = CliRunner().invoke(app, ["outbox", "show", str(one)], env={"COLUMNS": "250"})
+        assert "Có thể đã gửi hai lần" in shown.output and "Không rõ kết quả" in shown.output
+
+
+def test_a_slow_batch_renews_its_lease(
+    sqlite_url: str, fast_config: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A batch slower than the lease (10 s lease, 200 sends at 0.2 s over 4 connections)
+    keeps its rows: a second dispatcher started mid-way finds nothing to take, and nothing
+    is sent twice."""
+    with FakeWebhookServer(delay=0.2) as webhook:
+        monkeypatch.setenv("DANVAN_WEBHOOK_URL", f"json://127.0.0.1:{webhook.port}/hook")
+        cfg = fast_config
+        path = cfg / "channels.yaml"
+        text = path.read_text(encoding="utf-8")
+        path.write_text(text.replace("concurrency: 8", "concurrency: 4"), encoding="utf-8")
+        engine = engine_for(sqlite_url)
+        config_service.load(cfg, engine=engine)
+        queue_webhook_messages(engine, 200)
+        env = child_env(sqlite_url, webhook, cfg) | {"DANVAN_ENGINE__LEASE_SECONDS": "10"}
+        first = subprocess.Popen([sys.executable, "-c", DISPATCHER, "200"], env=env,
+                                 stdout=subprocess.PIPE, text=True)
+
+        def lease_ends() -> dt.datetime | None:
+            with Session(engine) as s:
+                return s.execute(select(func.min(m.OutboxMessage.lease_until))
+                                 .where(m.OutboxMessage.status == "sending")).scalar_one()
+
+        wait_until(lambda: len(webhook.requests) >= 4, "the first sends")
+        first_end = lease_ends()
+        assert first_end is not None
+        # 15 s of sending at least: more than the lease, and several renewals
+        wait_until(lambda: len(webhook.requests) >= 150, "most of the batch", timeout=120)
+        renewed_end = lease_ends()
+        assert renewed_end is not None and renewed_end > first_end + dt.timedelta(seconds=5)
+        monkeypatch.setenv("DANVAN_ENGINE__LEASE_SECONDS", "10")
+        from danvan_workflow.settings import reset_settings
+
+        reset_settings()
+        second = dispatch(engine=engine, worker="second")
+        out, _ = first.communicate(timeout=120)
+        assert second.claimed == 0
+        assert int(out) == 200
+        received = keys_received(webhook)
+        assert len(received) == 200 and max(received.values()) == 1
+        assert not flagged(engine)

@@ -23,7 +23,7 @@ import functools
 import json
 import threading
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import urlencode
@@ -334,12 +334,32 @@ class DeliveringPlugin(NotifyBase):  # type: ignore[misc]
 # --------------------------------------------------------------------- dispatch
 
 
+@dataclass(frozen=True)
+class Transport:
+    """Delivery for an Apprise plugin that is not a :class:`DeliveringPlugin`: Apprise
+    parses the URL, the channel module (``email.py``, ``webhook.py``) sends."""
+
+    handles: Callable[[Any], bool]
+    secrets: Callable[[Any], list[str]]
+    deliver: Callable[..., SendResult]  # (plugin, message, *, timeout) -> SendResult
+
+
+# Filled by ``registry.register_plugins()`` (run when the package is imported): this
+# module knows no channel module, the registry knows them all.
+_transports: list[Transport] = []
+_transports_lock = threading.Lock()
+
+
+def register_transport(transport: Transport) -> None:
+    """Add a transport (idempotent); the first one that ``handles`` a plugin sends."""
+    with _transports_lock:
+        if transport not in _transports:
+            _transports.append(transport)
+
+
 @functools.lru_cache(maxsize=1024)
 def _instantiate(url: str) -> Any:
     """Parse an Apprise URL into a plugin instance (cached: instances are only read)."""
-    from danvan_workflow.adapters.channels.registry import register_plugins
-
-    register_plugins()
     import apprise
 
     return apprise.Apprise.instantiate(url, asset=ASSET, suppress_exceptions=True)
@@ -350,7 +370,8 @@ def send(url: str, message: OutgoingMessage, *, timeout: float = 10.0) -> SendRe
 
     ``url`` must already be expanded (see ``registry.expand_env``) and targeted
     (``registry.target_url``). Never raises for delivery problems: every failure
-    is a ``SendResult`` whose texts are redacted.
+    is a ``SendResult`` whose texts are redacted. The channels are those registered
+    by ``registry.register_plugins()``, which importing the package runs.
     """
     secrets = secret_forms(url)
     try:
@@ -361,19 +382,14 @@ def send(url: str, message: OutgoingMessage, *, timeout: float = 10.0) -> SendRe
 
 
 def _dispatch(url: str, message: OutgoingMessage, timeout: float, secrets: list[str]) -> SendResult:
-    from danvan_workflow.adapters.channels import email as email_channel
-    from danvan_workflow.adapters.channels import webhook
-
     plugin = _instantiate(url)
     if plugin is None:
         return SendResult.fail(f"URL kênh gửi không hợp lệ: {redact_url(url)}")
     if isinstance(plugin, DeliveringPlugin):
         secrets += plugin.secrets()
         return plugin.deliver(message, timeout=timeout)
-    if webhook.handles(plugin):
-        secrets += webhook.secrets(plugin)
-        return webhook.deliver(plugin, message, timeout=timeout)
-    if email_channel.handles(plugin):
-        secrets += email_channel.secrets(plugin)
-        return email_channel.deliver(plugin, message, timeout=timeout)
+    for transport in _transports:
+        if transport.handles(plugin):
+            secrets += transport.secrets(plugin)
+            return transport.deliver(plugin, message, timeout=timeout)
     return SendResult.fail(f"Loại kênh gửi chưa được hỗ trợ: {redact_url(url)}")

@@ -16,34 +16,14 @@ import threading
 from collections.abc import Iterable
 from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
+from danvan_workflow.core.url_secrets import TOKEN_USER_SCHEMES
+from danvan_workflow.core.url_secrets import is_sensitive_key as _is_sensitive_key
+
 MASK = "****"
-
-# Schemes whose user/password part is a bearer token (it is masked entirely).
-TOKEN_USER_SCHEMES = frozenset({"dvzbot", "dvzoa", "dvzns"})
-
-# A query key is sensitive when its lower-cased name contains one of these.
-SENSITIVE_KEY_PARTS = (
-    "token",
-    "secret",
-    "password",
-    "passwd",
-    "pass",
-    "key",
-    "auth",
-    "signature",
-    "credential",
-)
 
 _ENV_REF = re.compile(r"^\$\{[A-Za-z_][A-Za-z0-9_]*\}$")
 # Shortest secret value that redact_text will replace (avoid masking "a", "1").
 MIN_SECRET_LENGTH = 4
-
-
-def _is_sensitive_key(key: str) -> bool:
-    lowered = key.lower()
-    if lowered.startswith("+"):  # Apprise custom HTTP / e-mail header
-        return True
-    return any(part in lowered for part in SENSITIVE_KEY_PARTS)
 
 
 def _mask_value(value: str) -> str:
@@ -255,58 +235,6 @@ def redact(text: str | None, secrets: Iterable[str | None] = (), *,
         return None
     out = redact_patterns(redact_text(text, [*secrets, *known_secrets()]))
     return out[:limit] if limit is not None else out
-
-
-# --------------------------------------------------------------------------- config files
-
-_TOKENISH = re.compile(r"[A-Za-z0-9_\-.:~+=]{20,}")
-_BOT_SEGMENT = re.compile(r"^bot\d+:[A-Za-z0-9_\-]+$")
-
-
-def _looks_like_token(text: str) -> bool:
-    """A long run of letters and digits: an API token or webhook key, not a path word."""
-    if _BOT_SEGMENT.match(text):
-        return True
-    if not _TOKENISH.fullmatch(text):
-        return False
-    classes = sum(bool(re.search(p, text)) for p in (r"[a-z]", r"[A-Z]", r"[0-9]"))
-    return classes >= 2 and bool(re.search(r"[0-9]", text))
-
-
-def literal_secret(url: str) -> str | None:
-    """What kind of secret `url` spells out instead of naming a ``${ENV}`` variable:
-    'mật khẩu' (password in the URL), 'token' (Zalo token, token-like user or path
-    segment), 'tham số bí mật' (a secret query parameter or header); None if none.
-    The value itself is never returned."""
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return None
-    scheme = parts.scheme.lower()
-    netloc = parts.netloc
-    if scheme in TOKEN_USER_SCHEMES and netloc:
-        token = netloc.rpartition("@")[0] if "@" in netloc else netloc
-        if token and "${" not in token:
-            return "token"
-    elif "@" in netloc:
-        userinfo = netloc.rpartition("@")[0]
-        user, sep, password = userinfo.partition(":")
-        if sep and password and "${" not in password:
-            return "mật khẩu"
-        if user and "${" not in user and _looks_like_token(unquote(user)):
-            return "token"
-    for segment in parts.path.split("/"):
-        if segment and "${" not in segment and _looks_like_token(unquote(segment)):
-            return "token"
-    for item in parts.query.split("&"):
-        key, sep, value = item.partition("=")
-        if not (sep and value) or "${" in value:
-            continue
-        if "://" in unquote(value) and (nested := literal_secret(unquote(value))):
-            return nested
-        if _is_sensitive_key(unquote(key)) or _looks_like_token(unquote(value)):
-            return "tham số bí mật"
-    return None
 
 
 # --------------------------------------------------------------------------- logs

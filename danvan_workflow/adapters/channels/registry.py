@@ -18,6 +18,13 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
+from danvan_workflow.adapters.channels import email as email_channel
+from danvan_workflow.adapters.channels import webhook
+from danvan_workflow.adapters.channels.base import Transport, register_transport
+from danvan_workflow.adapters.channels.redact import install_log_redaction
+from danvan_workflow.adapters.channels.zalo_bot import NotifyDanvanZaloBot
+from danvan_workflow.adapters.channels.zalo_oa import NotifyDanvanZaloOA
+from danvan_workflow.adapters.channels.zalo_zns import NotifyDanvanZaloZNS
 from danvan_workflow.errors import UserError
 
 CHANNEL_KINDS = ("email", "zalo_bot", "zalo_oa", "zalo_zns", "webhook")
@@ -38,19 +45,19 @@ class MissingCredential(UserError):
 
 
 def register_plugins() -> None:
-    """Register the ``dvzbot://``, ``dvzoa://`` and ``dvzns://`` plugins with Apprise.
+    """Register the ``dvzbot://``, ``dvzoa://`` and ``dvzns://`` plugins with Apprise,
+    and the e-mail and webhook transports with ``base.send``.
 
     Idempotent and cheap; importing ``danvan_workflow.adapters.channels`` calls it,
     after which plain ``apprise.Apprise().add("dvzbot://...")`` works.
     """
     from apprise.manager_plugins import NotificationManager
 
-    from danvan_workflow.adapters.channels.redact import install_log_redaction
-    from danvan_workflow.adapters.channels.zalo_bot import NotifyDanvanZaloBot
-    from danvan_workflow.adapters.channels.zalo_oa import NotifyDanvanZaloOA
-    from danvan_workflow.adapters.channels.zalo_zns import NotifyDanvanZaloZNS
-
     install_log_redaction()
+    # json:// and mailto:// are Apprise's own plugins; our modules do their transport
+    register_transport(Transport(webhook.handles, webhook.secrets, webhook.deliver))
+    register_transport(Transport(email_channel.handles, email_channel.secrets,
+                                 email_channel.deliver))
     manager_cls: Any = NotificationManager  # untyped in Apprise
     manager = manager_cls()
     with _registered_lock:

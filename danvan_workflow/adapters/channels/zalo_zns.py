@@ -3,7 +3,7 @@
 
 POST ``{base}/message/template`` with header ``access_token`` and body
 ``{"phone": "84...", "template_id": ..., "template_data": {...}, "tracking_id": ...}``.
-Errors come back as HTTP 200 with a non-zero ``"error"`` (see ``zalo_oa``).
+Errors come back as HTTP 200 with a non-zero ``"error"`` (see ``zalo_openapi``).
 
 ``template_data`` is the URL's fixed ``:name=value`` entries overlaid with the
 message's ``template_data``. Through plain Apprise (``notify(body=...)``) a body
@@ -24,7 +24,7 @@ from danvan_workflow.adapters.channels.base import (
     SendResult,
     gettext_lazy,
 )
-from danvan_workflow.adapters.channels.zalo_oa import ZaloOpenApiPlugin
+from danvan_workflow.adapters.channels.zalo_openapi import ZaloOpenApiPlugin
 
 TRACKING_ID_LIMIT = 48
 _TRACKING_SAFE = re.compile(r"^[A-Za-z0-9._:-]+$")

@@ -4,14 +4,44 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
+from typing import Protocol
 
 from icalendar import Calendar, Event
 
-from danvan_workflow.services.queries import STATUS_LABELS, DeadlineView
 from danvan_workflow.timeutil import now
 
 
-def to_ics(items: Iterable[DeadlineView], *, host: str = "danvan-workflow") -> bytes:
+class IcsDeadline(Protocol):
+    """What an event is made of (``services.queries.DeadlineView`` has it)."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def plan_code(self) -> str: ...
+    @property
+    def title(self) -> str: ...
+    @property
+    def reporter_code(self) -> str: ...
+    @property
+    def reporter_name(self) -> str: ...
+    @property
+    def recipient_code(self) -> str: ...
+    @property
+    def recipient_name(self) -> str: ...
+    @property
+    def period_label(self) -> str: ...
+    @property
+    def due_on(self) -> dt.date | None: ...
+    @property
+    def window_start(self) -> dt.date | None: ...
+    @property
+    def window_end(self) -> dt.date | None: ...
+    @property
+    def status_label(self) -> str: ...
+    def due_text(self) -> str: ...
+
+
+def to_ics(items: Iterable[IcsDeadline], *, host: str = "danvan-workflow") -> bytes:
     cal = Calendar()
     cal.add("prodid", "-//danvan-workflow//Hạn báo cáo//VI")
     cal.add("version", "2.0")
@@ -36,7 +66,7 @@ def to_ics(items: Iterable[DeadlineView], *, host: str = "danvan-workflow") -> b
             f"Hạn: {d.due_text()}",
             f"Đơn vị báo cáo: {d.reporter_name} ({d.reporter_code})",
             f"Nơi nhận: {d.recipient_name} ({d.recipient_code})",
-            f"Trạng thái: {STATUS_LABELS.get(d.status, d.status)}",
+            f"Trạng thái: {d.status_label}",
         ]))
         ev.add("categories", [d.plan_code])
         ev.add("transp", "TRANSPARENT")

@@ -1,0 +1,47 @@
+"""Commands about "Dân vận khéo" models: register one, apply a lifecycle event."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+
+from pydantic import Field
+
+from danvan_workflow.commands.base import Command
+from danvan_workflow.commands.common import OPERATOR
+from danvan_workflow.core.lifecycle import Batch, ModelField
+
+
+class RegisterModel(Command):
+    # Đăng ký mô hình (Bước 1).
+    unit_code: str = Field(title="Đơn vị đăng ký", description="Mã đơn vị")
+    name: str = Field(title="Tên mô hình")
+    address: str = Field(title="Địa chỉ")
+    field: ModelField = Field(title="Lĩnh vực")
+    start: dt.date = Field(title="Thời gian bắt đầu")
+    end: dt.date = Field(title="Thời gian kết thúc")
+    content: str = Field(title="Nội dung thực hiện")
+    owner: str = Field(title="Chủ mô hình / người phụ trách")
+    batch: Batch = Field(title="Đợt đăng ký")
+    plan: str | None = Field(None, title="Số kế hoạch", description="Ví dụ: 26-KH/BCĐ")
+    operator: str = OPERATOR
+
+
+ModelEventName = Literal["approve", "reject", "start", "self_review_3m", "self_review_6m",
+                         "inspect_mid_year", "inspect_year_end", "recognise", "not_recognise",
+                         "replicate"]
+
+
+class ApplyModelEvent(Command):
+    # A lifecycle event of a model (duyệt, bắt đầu, tự đánh giá, công nhận...).
+    model_id: int = Field(title="Số mô hình")
+    event: ModelEventName = Field(
+        title="Thao tác", description="approve: duyệt; reject: không duyệt; start: bắt đầu "
+                                      "thực hiện; recognise: công nhận; ...")
+    assignment_notice: str | None = Field(None, title="Thông báo giao",
+                                          description="Ví dụ: Thông báo số 123-TB/ThU")
+    reason: str | None = Field(None, title="Lý do", description="Khi không duyệt")
+    level: str | None = Field(None, title="Cấp công nhận", description="Ví dụ: cấp thị xã")
+    on: dt.date | None = Field(None, title="Ngày")
+    note: str | None = Field(None, title="Ghi chú")
+    operator: str = OPERATOR
