@@ -9,6 +9,7 @@ from config/) are left out: their history stays in the database and in exports.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -203,13 +204,26 @@ def cutoff_rows(cycles: list[CycleLine]) -> list[dict[str, Any]]:
     return rows
 
 
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]|])")  # emphasis, code, links, table cells
+
+
+def escape_markdown(value: object) -> str:
+    """User text (unit, plan, contact names...) as literal text inside Prefect markdown:
+    HTML entities for & < >, markdown punctuation escaped, one line (no injected rows,
+    headings, links or raw HTML)."""
+    text = " ".join(str(value).split())
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return _MD_SPECIAL.sub(r"\\\1", text)
+
+
 def markdown_table(rows: list[dict[str, Any]], limit: int = 50) -> str:
     if not rows:
         return "_(không có)_"
     cols = list(rows[0])
-    lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+    lines = ["| " + " | ".join(escape_markdown(c) for c in cols) + " |",
+             "|" + "---|" * len(cols)]
     for r in rows[:limit]:
-        lines.append("| " + " | ".join(str(r[c]).replace("|", "/") for c in cols) + " |")
+        lines.append("| " + " | ".join(escape_markdown(r[c]) for c in cols) + " |")
     if len(rows) > limit:
         lines.append(f"\n… và {len(rows) - limit} dòng khác.")
     return "\n".join(lines)

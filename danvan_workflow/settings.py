@@ -12,7 +12,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from danvan_workflow.errors import UserError
@@ -59,9 +59,35 @@ def _read_toml(config_dir: Path) -> dict[str, object]:
         raise UserError(f"tệp TOML không hợp lệ: {exc}", file=str(path)) from exc
 
 
+def _problem(err: object) -> str:
+    """One pydantic error in words, without the value (it may be a secret)."""
+    from danvan_workflow.configuration.messages import vi_message
+
+    return vi_message(dict(err))  # type: ignore[call-overload]
+
+
+def _from_environment() -> Settings:
+    """The settings, or a Vietnamese error naming the environment variable at fault."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        var = "DANVAN_" + "__".join(str(x) for x in err["loc"]).upper()
+        raise UserError(f"biến môi trường {var} không hợp lệ: {_problem(err)}") from None
+
+
+def _check_database_url(url: str) -> None:
+    scheme = url.split(":", 1)[0].lower()
+    if "://" not in url or scheme.split("+")[0] not in ("sqlite", "postgresql", "postgres"):
+        raise UserError("biến môi trường DANVAN_DATABASE_URL phải là địa chỉ sqlite:///… "
+                        "hoặc postgresql://…")
+
+
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
-    base = Settings()
+    base = _from_environment()
+    if base.database_url:
+        _check_database_url(base.database_url)
     data = _read_toml(base.config_dir)
     engine = data.get("engine", {})
     if engine and isinstance(engine, dict):
@@ -69,11 +95,16 @@ def get_settings() -> Settings:
         engine = {**engine, **base.engine.model_dump(exclude_unset=True)}
         try:
             base.engine = EngineSettings.model_validate(engine)
-        except Exception as exc:  # pydantic ValidationError
-            raise UserError(
-                f"mục [engine] không hợp lệ: {exc}", file=str(base.config_dir / "danvan.toml")
-            ) from exc
-    base.home.mkdir(parents=True, exist_ok=True)
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            key = ".".join(str(x) for x in err["loc"])
+            raise UserError(f"mục [engine] khóa '{key}' không hợp lệ: {_problem(err)}",
+                            file=str(base.config_dir / "danvan.toml")) from None
+    try:
+        base.home.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        raise UserError(f"biến môi trường DANVAN_HOME chỉ tới '{base.home}': không tạo hoặc "
+                        "không dùng được làm thư mục dữ liệu") from None
     return base
 
 

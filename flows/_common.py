@@ -16,7 +16,7 @@ from prefect.states import Failed
 from pydantic import BaseModel
 
 from danvan_workflow.commands import parse_command
-from danvan_workflow.dashboards import Table, markdown_table
+from danvan_workflow.dashboards import Table, escape_markdown, markdown_table
 from danvan_workflow.errors import UserError
 from danvan_workflow.services.calendar import is_working_day
 from danvan_workflow.timeutil import today
@@ -68,7 +68,7 @@ def publish_markdown(key: str, title: str, body: str, description: str | None = 
 
 def changed(title: str, lines: list[str], rows: list[dict[str, Any]] | None = None) -> str:
     """The 'what changed' artifact of an operator action."""
-    body = "\n".join(f"- {x}" for x in lines)
+    body = "\n".join(f"- {escape_markdown(x)}" for x in lines)  # names are users' text
     if rows:
         body += "\n\n" + markdown_table(rows)
     publish_markdown("danvan-thao-tac", title, body)

@@ -12,8 +12,11 @@ import typer
 from rich.console import Console
 from sqlalchemy.exc import DBAPIError
 
+from danvan_workflow.cli.vietnamese_usage import install as install_vietnamese_usage
 from danvan_workflow.errors import ConfigErrors, UserError
 from danvan_workflow.inputs import as_date
+
+install_vietnamese_usage()  # click's usage errors and help headings, in Vietnamese
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -46,6 +49,10 @@ def user_errors(fn: F) -> F:
             if _missing_schema(exc):
                 fail("cơ sở dữ liệu chưa được khởi tạo hoặc chưa nâng cấp: chạy "
                      "`danvan db upgrade` rồi `danvan config load`")
+            if _unreachable(exc):
+                fail("không kết nối được cơ sở dữ liệu (biến môi trường DANVAN_DATABASE_URL): "
+                     "máy chủ không trả lời, từ chối kết nối hoặc sai tên đăng nhập; kiểm tra "
+                     "máy chủ PostgreSQL đang chạy và địa chỉ, mật khẩu đúng")
             raise
 
     return wrapper  # type: ignore[return-value]
@@ -55,6 +62,14 @@ def _missing_schema(exc: DBAPIError) -> bool:
     """A table or column the migrations create is missing: the database was never upgraded."""
     text = str(exc.orig).lower()
     return any(k in text for k in ("no such table", "no such column", "does not exist"))
+
+
+def _unreachable(exc: DBAPIError) -> bool:
+    """The database server cannot be reached or refuses us (not a fault of the command)."""
+    text = str(exc.orig).lower()
+    return exc.connection_invalidated or any(k in text for k in (
+        "connection failed", "connection refused", "could not connect", "unable to open",
+        "password authentication failed", "could not translate host name", "timeout expired"))
 
 
 def parse_date(value: str | None, field: str) -> dt.date | None:

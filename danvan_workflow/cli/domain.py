@@ -45,7 +45,8 @@ def _d(value: Any) -> str:
 
 def _req_date(value: str, field: str) -> Any:
     d = parse_date(value, field)
-    assert d is not None
+    if d is None:
+        raise UserError("cần nhập ngày (dạng DD/MM/YYYY)", field=field)
     return d
 
 
@@ -53,7 +54,13 @@ def _read_data(path: Path, field: str) -> Any:
     """A YAML or JSON file (complex inputs such as inspection teams)."""
     if not path.is_file():
         raise UserError(f"không tìm thấy tệp '{path}'", field=field)
-    text = path.read_text(encoding="utf-8")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise UserError(f"tệp '{path}' không phải văn bản UTF-8; lưu lại tệp với bảng mã "
+                        "UTF-8 rồi thử lại", field=field) from None
+    except OSError as exc:
+        raise UserError(f"không đọc được tệp '{path}': {exc.strerror}", field=field) from None
     try:
         if path.suffix == ".json":
             return json.loads(text)

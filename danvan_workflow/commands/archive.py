@@ -30,6 +30,6 @@ class CloseYear(Command):
     """Close a past year's open deadlines ("Đã đóng (không nộp)"); the reason is required
     (checked by the use case, which names `--reason`)."""
 
-    year: int = Field(title="Năm")
+    year: int = Field(ge=2000, le=2099, title="Năm")
     reason: str | None = Field(None, title="Lý do đóng")
     operator: str = OPERATOR

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field
 
 from danvan_workflow.commands.base import Command
-from danvan_workflow.commands.common import OPERATOR
+from danvan_workflow.commands.common import OPERATOR, one_of
 from danvan_workflow.core.lifecycle import Batch, ModelField
 
 
@@ -17,12 +17,12 @@ class RegisterModel(Command):
     unit_code: str = Field(title="Đơn vị đăng ký", description="Mã đơn vị")
     name: str = Field(title="Tên mô hình")
     address: str = Field(title="Địa chỉ")
-    field: ModelField = Field(title="Lĩnh vực")
+    field: Annotated[ModelField, one_of(ModelField)] = Field(title="Lĩnh vực")
     start: dt.date = Field(title="Thời gian bắt đầu")
     end: dt.date = Field(title="Thời gian kết thúc")
     content: str = Field(title="Nội dung thực hiện")
     owner: str = Field(title="Chủ mô hình / người phụ trách")
-    batch: Batch = Field(title="Đợt đăng ký")
+    batch: Annotated[Batch, one_of(Batch)] = Field(title="Đợt đăng ký")
     plan: str | None = Field(None, title="Số kế hoạch", description="Ví dụ: 26-KH/BCĐ")
     operator: str = OPERATOR
 

@@ -20,7 +20,7 @@ class IssueLinkCode(Command):
     """A one-time code a contact sends to the OA or bot to link their Zalo account."""
 
     contact: str = Field(min_length=1, title="Mã đầu mối")
-    hours: int = Field(72, ge=1, title="Hiệu lực (giờ)")
+    hours: int = Field(72, ge=1, le=24 * 90, title="Hiệu lực (giờ)")
     operator: str = OPERATOR
 
 

@@ -50,7 +50,11 @@ def is_postgres(url: str) -> bool:
 
 def backup(url: str, dest: Path) -> BackupFile:
     """Write a complete backup of the database at `url` to `dest` (never an empty file)."""
-    dest.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        dest.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UserError(f"không tạo được thư mục sao lưu '{dest.parent}': {exc.strerror}",
+                        field="--dir") from None
     tmp = dest.with_name(dest.name + ".partial")
     tmp.unlink(missing_ok=True)
     try:
