@@ -197,6 +197,8 @@ def ensure_crash_automation(seconds: int | None = None) -> str:
             "description", "enabled", "trigger", "actions", "actions_on_trigger",
             "actions_on_resolve"})
         data["trigger"].pop("id", None)  # a fresh id on every model
+        for key in ("after", "expect"):  # sets: their JSON lists come in any order
+            data["trigger"][key] = sorted(data["trigger"].get(key) or [])
         return data
 
     with get_client(sync_client=True) as client:

@@ -12,10 +12,21 @@ waive         open, extended            waived (reason required)
 extend        open, extended            extended (reason, date after current due)
 close year    open, extended            closed (reason required; set-based, see
                                         ``services.archive.close_year``)
+cancel        open                      cancelled (rule / plan changed; set-based,
+                                        see ``services.materialise``)
 ============  ========================  ===========================================
 
 ``closed`` ("Đã đóng (không nộp)") ends a deadline that was never submitted when
 its year is closed out; like ``waived`` it accepts no further event.
+
+``cancelled`` ("Đã hủy") marks a deadline removed because its rule or plan changed
+(set-based, see ``services.materialise``). It is not open, not submitted and not
+counted in the on-time rate, and it accepts no further event.
+
+Module constants: :data:`OPEN_STATES` (open, extended: still awaiting a report)
+and :data:`SUBMITTED_STATES` (submitted on time or late). Their members are
+``StrEnum`` values, so they compare equal to, and bind in SQL as, the plain
+strings stored in the database.
 
 Lateness (:func:`assess_submission`) is measured against the effective due date
 (``extended_to`` when extended). Received on or before it: on time. Received after
@@ -43,6 +54,8 @@ __all__ = [
     "DeadlineEvent",
     "DeadlineState",
     "DeadlineTransitionError",
+    "OPEN_STATES",
+    "SUBMITTED_STATES",
     "SubmissionAssessment",
     "WorkingDays",
     "assess_submission",
@@ -63,18 +76,25 @@ class DeadlineState(StrEnum):
     WAIVED = "waived"
     EXTENDED = "extended"
     CLOSED = "closed"  # closed without submission when its year was closed out
+    CANCELLED = "cancelled"  # removed because its rule / plan changed
 
     @property
     def label(self) -> str:
         return _STATE_LABELS[self]
 
     @property
+    def is_open(self) -> bool:
+        """Still awaiting a report (open or extended)."""
+        return self in OPEN_STATES
+
+    @property
     def submitted(self) -> bool:
-        return self in (DeadlineState.SUBMITTED_ON_TIME, DeadlineState.SUBMITTED_LATE)
+        return self in SUBMITTED_STATES
 
     @property
     def closed(self) -> bool:
-        return self.submitted or self in (DeadlineState.WAIVED, DeadlineState.CLOSED)
+        """Accepts no further event: submitted, waived, closed or cancelled."""
+        return not self.is_open
 
 
 _STATE_LABELS: dict[DeadlineState, str] = {
@@ -84,7 +104,16 @@ _STATE_LABELS: dict[DeadlineState, str] = {
     DeadlineState.WAIVED: "Được miễn",
     DeadlineState.EXTENDED: "Đã gia hạn",
     DeadlineState.CLOSED: "Đã đóng (không nộp)",
+    DeadlineState.CANCELLED: "Đã hủy",
 }
+
+OPEN_STATES: tuple[DeadlineState, ...] = (DeadlineState.OPEN, DeadlineState.EXTENDED)
+"""Still awaiting a report."""
+SUBMITTED_STATES: tuple[DeadlineState, ...] = (
+    DeadlineState.SUBMITTED_ON_TIME,
+    DeadlineState.SUBMITTED_LATE,
+)
+"""A report was received (on time or late)."""
 
 
 class DeadlineEvent(StrEnum):

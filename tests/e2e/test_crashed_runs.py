@@ -1,6 +1,8 @@
-"""Crashed runs: a flow run whose machine dies (worker and flow process SIGKILLed, so
-nobody reports the crash) is marked Crashed by the heartbeat automation that
-`danvan deploy` creates, within a bounded time.
+"""Crashed runs: a flow run whose machine dies during a dispatch (worker and flow process
+SIGKILLed, so nobody reports the crash) is marked Crashed by the heartbeat automation
+that `danvan deploy` creates, within a bounded time; the next dispatch on the host takes
+the dead process's leased messages at once (not after the 300 s lease), every message is
+delivered, and each possible duplicate shows as such in `danvan outbox list`.
 
 A real Prefect server (SQLite), `engine.deploy()` to a process pool, one more deployment
 (a flow that waits until it is killed) registered the same way, a real
@@ -21,10 +23,25 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+from typer.testing import CliRunner
 
 from danvan_workflow import engine
+from danvan_workflow.cli.main import app as cli_app
+from danvan_workflow.db import models as m
+from danvan_workflow.db.session import engine_for
+from danvan_workflow.services import config as config_service
+from danvan_workflow.services.outbox import dispatch
 from tests.conftest import ROOT
 from tests.fakes.smtp_server import free_port
+from tests.fakes.webhook_server import FakeWebhookServer
+from tests.services.test_dispatch_concurrency import (
+    fast_webhook_config,
+    flagged,
+    keys_received,
+    queue_webhook_messages,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -40,6 +57,9 @@ from prefect import flow
 @flow(name="cho-bi-dung")
 def wait_to_be_killed(pid_file: str) -> None:
     Path(pid_file).write_text(str(os.getpid()))
+    from danvan_workflow.services.outbox import dispatch
+
+    dispatch(batch=500, timeout=120)  # the receiver is slow: killed in the middle
     threading.Event().wait(900)  # the test kills this process long before
 '''
 
@@ -78,8 +98,17 @@ def _heartbeats(api: str, run_id: str) -> int:
 
 
 def test_a_killed_flow_run_is_marked_crashed(prefect_server: str, tmp_path: Path,
+                                            sqlite_url: str,
                                             monkeypatch: pytest.MonkeyPatch) -> None:
     api = prefect_server
+    n = 300
+    webhook = FakeWebhookServer(delay=0.5).start()  # 4 at a time: over 30 s for the batch
+    cfg = fast_webhook_config(tmp_path, concurrency=4)
+    monkeypatch.setenv("DANVAN_CONFIG_DIR", str(cfg))
+    monkeypatch.setenv("DANVAN_WEBHOOK_URL", f"json://127.0.0.1:{webhook.port}/hook")
+    db = engine_for(sqlite_url)
+    config_service.load(cfg, engine=db)
+    queue_webhook_messages(db, n)
     monkeypatch.delenv(engine.HEARTBEAT_ENV, raising=False)
     monkeypatch.delenv("PREFECT_RUNNER_HEARTBEAT_FREQUENCY", raising=False)
     project = tmp_path / "project"
@@ -129,12 +158,31 @@ def test_a_killed_flow_run_is_marked_crashed(prefect_server: str, tmp_path: Path
                 flow_pid = int(pid_file.read_text())
                 # the first heartbeat is sent as the run starts: wait until the server has it
                 _poll("a heartbeat event", lambda: _heartbeats(api, run_id), 60)
+                _poll("the dispatch under way", lambda: len(webhook.requests) >= 8, 60)
 
                 # the machine dies: the worker first (it would report the crash), then the run
                 os.killpg(worker.pid, signal.SIGKILL)
                 worker.wait(30)
                 os.kill(flow_pid, signal.SIGKILL)
                 assert client.read_flow_run(run.id).state.is_running()  # type: ignore[union-attr]
+                assert len(webhook.requests) < n, "the dispatch ended before the kill"
+                webhook.delay = 0.0
+
+                # the next dispatch on this host releases the dead process's leases at once
+                with Session(db) as s:
+                    leased = s.execute(select(func.count()).select_from(m.OutboxMessage)
+                                       .where(m.OutboxMessage.status == "sending")).scalar_one()
+                assert leased > 0
+                stats = dispatch(engine=db)
+                assert stats.sent >= leased
+                received = keys_received(webhook)
+                assert set(received) == {f"load.{i:05d}" for i in range(n)}  # all delivered
+                twice = {key for key, c in received.items() if c > 1}
+                doubted = flagged(db)
+                assert twice <= doubted and len(doubted) <= 4  # at most the sends in flight
+                listed = CliRunner().invoke(cli_app, ["outbox", "list", "--duplicates"],
+                                            env={"COLUMNS": "250"})
+                assert listed.output.count("Có thể đã gửi hai lần") == len(doubted)
 
                 hb = engine.DEFAULT_HEARTBEAT_SECONDS
                 bound = engine.MISSED_HEARTBEATS * hb + hb  # + slack (5 s evaluation period)
@@ -150,6 +198,7 @@ def test_a_killed_flow_run_is_marked_crashed(prefect_server: str, tmp_path: Path
                 assert state.is_crashed(), state
                 assert "heartbeat" in (state.message or ""), state.message
         finally:
+            webhook.stop()
             if worker.poll() is None:
                 os.killpg(worker.pid, signal.SIGKILL)
                 worker.wait(30)

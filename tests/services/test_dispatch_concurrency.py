@@ -44,18 +44,22 @@ def webhook() -> Iterator[FakeWebhookServer]:
         yield server
 
 
-@pytest.fixture
-def fast_config(tmp_path: Path) -> Path:
+def fast_webhook_config(dest: Path, concurrency: int = 8) -> Path:
     """The shipped configuration with a faster webhook channel (the test's own receiver)."""
-    cfg = tmp_path / "config"
+    cfg = dest / "config"
     shutil.copytree(CONFIG, cfg)
     path = cfg / "channels.yaml"
     text = path.read_text(encoding="utf-8")
     head, tail = text.split("code: webhook", 1)
     tail = tail.replace("rate_per_second: 20", "rate_per_second: 400", 1)
-    tail = tail.replace("concurrency: 4", "concurrency: 8", 1)
+    tail = tail.replace("concurrency: 4", f"concurrency: {concurrency}", 1)
     path.write_text(head + "code: webhook" + tail, encoding="utf-8")
     return cfg
+
+
+@pytest.fixture
+def fast_config(tmp_path: Path) -> Path:
+    return fast_webhook_config(tmp_path)
 
 
 def queue_webhook_messages(engine: Engine, n: int) -> None:
