@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from danvan_workflow.core.deadline_status import OPEN_STATES, SUBMITTED_STATES
 from danvan_workflow.core.ontime import on_time_rate
 from danvan_workflow.core.vietnamese import format_percent
 from danvan_workflow.db import models as m
@@ -29,7 +30,6 @@ from danvan_workflow.services.views import on_time_columns
 from danvan_workflow.timeutil import now
 
 MAX_ROWS = 500
-OPEN = ("open", "extended")
 
 KEYS = {
     "upcoming": "danvan-han-14-ngay-toi",
@@ -40,8 +40,6 @@ KEYS = {
     "outbox": "danvan-hop-thu-di",
     "summary": "danvan-quet-hang-ngay",
 }
-
-STATUS_LABELS_ALL = {**STATUS_LABELS, "submitted_on_time": "Đã nộp đúng hạn"}
 
 
 @dataclass
@@ -73,7 +71,7 @@ def upcoming(session: Session, day: dt.date, days: int = 14) -> Table:
     cal = calendar_for(session)
     items = [d for d in _current(session, list_deadlines(
         session, start=day, end=day + dt.timedelta(days=days), include_continuous=False))
-        if d.status in OPEN]
+        if d.status in OPEN_STATES]
     items.sort(key=lambda d: (d.reporter_code, d.due_on or day))
     rows = [{"Đơn vị": f"{d.reporter_name} ({d.reporter_code})", "Hạn": _d(d.due_on),
              "Còn lại": d.left_text(day, cal), "Nội dung": d.title, "Kỳ": d.period_label,
@@ -87,7 +85,7 @@ def overdue(session: Session, day: dt.date) -> Table:
     cal = calendar_for(session)
     items = [d for d in _current(session, list_deadlines(
         session, end=day - dt.timedelta(days=1), include_continuous=False))
-        if d.status in OPEN and d.due_on is not None]
+        if d.status in OPEN_STATES and d.due_on is not None]
     rows = [{"Đơn vị": f"{d.reporter_name} ({d.reporter_code})", "Hạn": _d(d.due_on),
              "Quá hạn": d.left_text(day, cal), "Nội dung": d.title, "Kỳ": d.period_label,
              "Nơi nhận": d.recipient_code, "Kế hoạch": d.plan_code} for d in items[:MAX_ROWS]]
@@ -198,8 +196,8 @@ def cutoff_rows(cycles: list[CycleLine]) -> list[dict[str, Any]]:
         for _uid, code, name, status in c.units:
             rows.append({"Đơn vị": f"{name} ({code})", "Nội dung": c.title,
                          "Hạn": _d(c.due_on), "Kế hoạch": c.plan_code,
-                         "Trạng thái": STATUS_LABELS_ALL.get(status, status),
-                         "Đã nộp": "Có" if status.startswith("submitted") else "Chưa"})
+                         "Trạng thái": STATUS_LABELS.get(status, status),
+                         "Đã nộp": "Có" if status in SUBMITTED_STATES else "Chưa"})
     rows.sort(key=lambda r: (r["Đã nộp"] == "Có", r["Đơn vị"]))
     return rows
 

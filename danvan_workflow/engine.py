@@ -57,6 +57,9 @@ def server_env(home: Path) -> dict[str, str]:
                    f"sqlite+aiosqlite:///{home / 'prefect.db'}")
     env.pop("PREFECT_API_URL", None)  # the server itself needs no client URL
     env.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    # operators use the V1 interface (docs/huong-dan-van-hanh.md, the browser tests): the
+    # address they are given must open it, not Prefect 3.8's default V2
+    env.setdefault("PREFECT_SERVER_UI_V2_ENABLED", "false")
     return env
 
 

@@ -2,9 +2,9 @@
 
 Each flow takes one command (`danvan_workflow.commands`: Vietnamese titles and
 descriptions for the UI form), hands it to its use case in `services/` (which owns
-the transaction) and ends with an artifact saying what changed. Bad input makes the
-run fail with the Vietnamese message naming the field; the transaction is rolled
-back, so nothing is written.
+the transaction) and ends with an artifact saying what changed. Bad input never fails
+the run: it pauses with the same form and the problem in Vietnamese (flows/_forms.py),
+and every date is echoed back for confirmation before anything is written.
 """
 
 from __future__ import annotations
@@ -17,7 +17,12 @@ from prefect.artifacts import create_table_artifact
 from danvan_workflow.commands.inspections import RecordInspectionResult
 from danvan_workflow.commands.models_dvk import ApplyModelEvent, RegisterModel
 from danvan_workflow.commands.notify import SendTestNotification
-from danvan_workflow.commands.reports import ChangeDeadline, RecordSubmission, RequestReport
+from danvan_workflow.commands.reports import (
+    ChangeDeadline,
+    RecordSubmission,
+    RequestReport,
+    WithdrawSubmission,
+)
 from danvan_workflow.commands.scores import RecordScore
 from danvan_workflow.commands.status import ShowUnitStatus
 from danvan_workflow.core.lifecycle import State
@@ -25,24 +30,40 @@ from danvan_workflow.core.vietnamese import format_percent
 from danvan_workflow.services import inspections, models_dvk, notify, reports, scores, status
 from danvan_workflow.services.inspections import RESULTS
 from danvan_workflow.timeutil import today
-from flows._common import changed, coerce, refuse_user_errors
+from flows._common import changed
+from flows._forms import act
 
 
 @flow(name="record-submission", validate_parameters=False)
-@refuse_user_errors
 def record_submission(data: RecordSubmission) -> dict[str, Any]:
     """Ghi nhận báo cáo đã nộp."""
-    r = reports.record_submission(coerce(RecordSubmission, data))
+    r = act(RecordSubmission, data, reports.record_submission)
+    if r is None:
+        return cancelled()
     changed("Đã ghi nhận báo cáo", [r.message, f"Hạn số {r.deadline_id}: {r.status_label}"])
     return {"deadline_id": r.deadline_id, "status": r.status, "on_time": r.on_time}
 
 
+@flow(name="withdraw-submission", validate_parameters=False)
+def withdraw_submission(data: WithdrawSubmission) -> dict[str, Any]:
+    """Rút lại một báo cáo đã ghi nhận nhầm (ghi rõ lý do)."""
+    r = act(WithdrawSubmission, data, reports.withdraw_submission)
+    if r is None:
+        return cancelled()
+    changed("Đã rút lại báo cáo đã ghi nhận", [
+        f"Hạn số {r.deadline_id} của {r.unit_code} ({r.period_label}): báo cáo nhận ngày "
+        f"{r.received_on:%d/%m/%Y} đã được rút lại",
+        f"Trạng thái: {r.status_label}; đơn vị sẽ được nhắc hạn trở lại", f"Lý do: {r.reason}"])
+    return {"deadline_id": r.deadline_id, "status": r.status}
+
+
 @flow(name="change-deadline", validate_parameters=False)
-@refuse_user_errors
 def change_deadline(data: ChangeDeadline) -> dict[str, Any]:
     """Gia hạn hoặc miễn một hạn báo cáo."""
-    d = coerce(ChangeDeadline, data)
-    r = reports.change_deadline(d)
+    done = act(ChangeDeadline, data, lambda d: (d, reports.change_deadline(d)))
+    if done is None:
+        return cancelled()
+    d, r = done
     due = r.due_on.strftime("%d/%m/%Y") if r.due_on else "—"
     changed("Đã gia hạn" if d.action == "gia_han" else "Đã miễn báo cáo", [
         f"Hạn số {r.deadline_id} của {r.unit_code} ({r.period_label})",
@@ -51,10 +72,11 @@ def change_deadline(data: ChangeDeadline) -> dict[str, Any]:
 
 
 @flow(name="request-report", validate_parameters=False)
-@refuse_user_errors
 def request_report(data: RequestReport) -> dict[str, Any]:
     """Yêu cầu báo cáo chuyên đề."""
-    r = reports.request_ad_hoc_report(coerce(RequestReport, data))
+    r = act(RequestReport, data, reports.request_ad_hoc_report)
+    if r is None:
+        return cancelled()
     changed("Đã yêu cầu báo cáo", [
         f"{r.title} — hạn {r.due_on:%d/%m/%Y} ({r.period_key})",
         f"{len(r.deadline_ids)} đơn vị: {', '.join(r.unit_codes)}"])
@@ -62,21 +84,23 @@ def request_report(data: RequestReport) -> dict[str, Any]:
 
 
 @flow(name="register-model", validate_parameters=False)
-@refuse_user_errors
 def register_model(data: RegisterModel) -> dict[str, Any]:
     """Đăng ký mô hình “Dân vận khéo”."""
-    d = coerce(RegisterModel, data)
-    r = models_dvk.register_new_model(d)
-    changed("Đã đăng ký mô hình", [f"Mô hình số **{r.model_id}**: {d.name} ({d.unit_code})",
+    done = act(RegisterModel, data, lambda d: (d, models_dvk.register_new_model(d)))
+    if done is None:
+        return cancelled()
+    d, r = done
+    changed("Đã đăng ký mô hình", [f"Mô hình số {r.model_id}: {d.name} ({d.unit_code})",
                                    r.message])
     return {"model_id": r.model_id, "state": r.to_state}
 
 
 @flow(name="model-event", validate_parameters=False)
-@refuse_user_errors
 def model_event(data: ApplyModelEvent) -> dict[str, Any]:
     """Duyệt mô hình và các bước tiếp theo (bắt đầu, tự đánh giá, công nhận...)."""
-    r = models_dvk.apply_model_event(coerce(ApplyModelEvent, data))
+    r = act(ApplyModelEvent, data, models_dvk.apply_model_event)
+    if r is None:
+        return cancelled()
     lines = [r.message] + [f"Hạn tự đánh giá: {x.due_on:%d/%m/%Y} ({x.period_key})"
                            for x in r.deadlines]
     if r.note:
@@ -86,10 +110,11 @@ def model_event(data: ApplyModelEvent) -> dict[str, Any]:
 
 
 @flow(name="record-inspection-result", validate_parameters=False)
-@refuse_user_errors
 def record_inspection_result(data: RecordInspectionResult) -> dict[str, Any]:
     """Ghi kết quả kiểm tra."""
-    r = inspections.record_inspection_result(coerce(RecordInspectionResult, data))
+    r = act(RecordInspectionResult, data, inspections.record_inspection_result)
+    if r is None:
+        return cancelled()
     prev = f" (trước: {RESULTS.get(r.previous, r.previous)})" if r.previous else ""
     changed("Đã ghi kết quả kiểm tra", [f"Đợt {r.round_code}, {r.unit_code}: "
                                         f"{r.result_label}{prev}"])
@@ -97,10 +122,11 @@ def record_inspection_result(data: RecordInspectionResult) -> dict[str, Any]:
 
 
 @flow(name="record-score", validate_parameters=False)
-@refuse_user_errors
 def record_score(data: RecordScore) -> dict[str, Any]:
     """Chấm điểm thi đua."""
-    r = scores.score_criterion(coerce(RecordScore, data))
+    r = act(RecordScore, data, scores.score_criterion)
+    if r is None:
+        return cancelled()
     what = "không thay đổi" if not r.changed else (
         f"{r.previous[0]} → {r.points}" if r.previous else f"{r.points} điểm")
     changed("Đã chấm điểm", [f"{r.unit_code}, năm {r.year}, tiêu chí {r.criterion_code}: "
@@ -109,10 +135,11 @@ def record_score(data: RecordScore) -> dict[str, Any]:
 
 
 @flow(name="send-test-notification", validate_parameters=False)
-@refuse_user_errors
 def send_test_notification(data: SendTestNotification) -> dict[str, Any]:
     """Gửi thông báo thử đến một đầu mối (qua hộp thư đi, gửi ngay)."""
-    r = notify.send_test_notification(coerce(SendTestNotification, data))
+    r = act(SendTestNotification, data, notify.send_test_notification)
+    if r is None:
+        return cancelled()
     stats = r.stats
     changed("Đã gửi thông báo thử", [f"Đầu mối {r.target}: {len(r.messages)} thông báo "
                                      f"(số {', '.join(map(str, r.messages))})",
@@ -122,12 +149,12 @@ def send_test_notification(data: SendTestNotification) -> dict[str, Any]:
 
 
 @flow(name="unit-status", validate_parameters=False)
-@refuse_user_errors
 def unit_status(data: ShowUnitStatus) -> dict[str, Any]:
     """Xem tình hình một đơn vị (không ghi gì)."""
-    d = coerce(ShowUnitStatus, data)
     day = today()
-    st = status.view_unit_status(d.unit, day)
+    st = act(ShowUnitStatus, data, lambda d: status.view_unit_status(d.unit, day))
+    if st is None:
+        return cancelled()
     rows = [{"Loại": kind, "Hạn": x.due_text(), "Nội dung": x.title, "Kỳ": x.period_label,
              "Kế hoạch": x.plan_code}
             for kind, items in (("Quá hạn", st.overdue), ("Sắp đến hạn", st.upcoming))
@@ -144,3 +171,8 @@ def unit_status(data: ShowUnitStatus) -> dict[str, Any]:
         "Thiếu chỉ tiêu mô hình: " + (", ".join(f"thiếu {q.short_by} (chỉ tiêu {q.required})"
                                                for q in st.quota_short) or "không")])
     return {"unit": st.code, "overdue": len(st.overdue), "upcoming": len(st.upcoming)}
+
+
+def cancelled() -> dict[str, Any]:
+    changed("Đã hủy thao tác", ["Người vận hành đã hủy: không ghi gì."])
+    return {"cancelled": True}

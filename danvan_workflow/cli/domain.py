@@ -241,6 +241,24 @@ def reports_waive(
                   f"{res.status_text}.", highlight=False)
 
 
+@reports_app.command("withdraw")
+@user_errors
+def reports_withdraw(
+    deadline: Annotated[int, typer.Argument(help="Số hạn báo cáo đã ghi nhận nộp")],
+    reason: Annotated[str, typer.Option("--reason", help="Lý do rút lại")],
+    actor: Actor = None,
+) -> None:
+    """Rút lại một báo cáo đã ghi nhận nhầm (hạn báo cáo chờ nộp trở lại)."""
+    from danvan_workflow.commands.reports import WithdrawSubmission
+    from danvan_workflow.services.reports import withdraw_submission
+
+    res = withdraw_submission(_command(WithdrawSubmission, deadline_id=deadline, reason=reason,
+                                       operator=_actor(actor)))
+    console.print(f"Đã rút lại báo cáo nhận ngày {res.received_on:%d/%m/%Y} của "
+                  f"{res.unit_code} – {res.period_label}. Trạng thái: {res.status_label}.",
+                  highlight=False)
+
+
 @reports_app.command("extend")
 @user_errors
 def reports_extend(

@@ -5,7 +5,14 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any, TypeVar
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    PlainSerializer,
+    ValidationError,
+    WithJsonSchema,
+)
 
 from danvan_workflow.configuration.messages import vi_message
 from danvan_workflow.errors import UserError
@@ -21,8 +28,26 @@ def _day(value: Any) -> dt.date | None:
         raise ValueError(exc.message) from None
 
 
-# A day typed as YYYY-MM-DD or DD/MM/YYYY (or a date); empty gives None.
-OptionalDay = Annotated[dt.date | None, BeforeValidator(_day)]
+def _required_day(value: Any) -> dt.date:
+    day = _day(value)
+    if day is None:
+        raise ValueError("cần nhập ngày (ngày/tháng/năm, ví dụ 03/12/2026)")
+    return day
+
+
+def _vn(day: dt.date | None) -> str | None:
+    return day.strftime("%d/%m/%Y") if day else None
+
+
+# A day in a form is text typed day/month/year: the browser's date picker would read
+# 03/12/2026 as March 12 in an en-US locale. Parsed by the one parser (inputs.as_date,
+# which also takes YYYY-MM-DD and dates from the CLI); shown back as DD/MM/YYYY.
+DAY_HINT = "ngày/tháng/năm, ví dụ 03/12/2026"
+_DAY_SCHEMA = WithJsonSchema({"type": "string", "description": DAY_HINT})
+Day = Annotated[dt.date, BeforeValidator(_required_day), _DAY_SCHEMA,
+                PlainSerializer(_vn, return_type=str, when_used="json")]
+OptionalDay = Annotated[dt.date | None, BeforeValidator(_day), _DAY_SCHEMA,
+                        PlainSerializer(_vn, return_type=str | None, when_used="json")]
 
 
 class Command(BaseModel):

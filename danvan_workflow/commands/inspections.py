@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Literal
 
 from pydantic import Field
 from pydantic.json_schema import SkipJsonSchema
 
-from danvan_workflow.commands.base import Command
+from danvan_workflow.commands.base import DAY_HINT, Command, OptionalDay
 from danvan_workflow.commands.common import OPERATOR
 
 
@@ -21,7 +20,7 @@ class Visit(Command):
     unit: str = Field(title="Mã đơn vị", description="Đơn vị được kiểm tra, ví dụ DP.PHOVINH.DU")
     model_id: int | None = Field(None, title="Số mô hình",
                                  description="Mô hình “Dân vận khéo” được kiểm tra (nếu có)")
-    visit_on: dt.date | None = Field(None, title="Ngày kiểm tra", description="Dự kiến")
+    visit_on: OptionalDay = Field(None, title="Ngày kiểm tra", description="Dự kiến; " + DAY_HINT)
 
 
 class Team(Command):
@@ -38,7 +37,7 @@ class OpenInspectionRound(Command):
                                       "ad_hoc: đột xuất")
     year: int = Field(title="Năm", description="Năm của đợt kiểm tra")
     title: str = Field(title="Tên đợt kiểm tra")
-    report_due_on: dt.date | None = Field(
+    report_due_on: OptionalDay = Field(
         None, title="Hạn báo cáo kết quả",
         description="Để trống: lấy theo hạn báo cáo tháng 7 / tháng 12 của kế hoạch")
     teams: list[Team] = Field(title="Các đoàn kiểm tra")
@@ -55,5 +54,5 @@ class RecordInspectionResult(Command):
     result: Literal["dat", "khong_dat", "xuat_sac"] = Field(
         title="Kết quả", description="dat: Đạt; khong_dat: Không đạt; xuat_sac: Xuất sắc")
     findings: str | None = Field(None, title="Nhận xét")
-    visit_on: dt.date | None = Field(None, title="Ngày kiểm tra")
+    visit_on: OptionalDay = Field(None, title="Ngày kiểm tra")
     operator: str = OPERATOR

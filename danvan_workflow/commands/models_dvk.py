@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated, Literal
 
 from pydantic import Field
 
-from danvan_workflow.commands.base import Command
+from danvan_workflow.commands.base import Command, Day, OptionalDay
 from danvan_workflow.commands.common import OPERATOR, one_of
 from danvan_workflow.core.lifecycle import Batch, ModelField
 
@@ -18,8 +17,8 @@ class RegisterModel(Command):
     name: str = Field(title="Tên mô hình")
     address: str = Field(title="Địa chỉ")
     field: Annotated[ModelField, one_of(ModelField)] = Field(title="Lĩnh vực")
-    start: dt.date = Field(title="Thời gian bắt đầu")
-    end: dt.date = Field(title="Thời gian kết thúc")
+    start: Day = Field(title="Thời gian bắt đầu")
+    end: Day = Field(title="Thời gian kết thúc")
     content: str = Field(title="Nội dung thực hiện")
     owner: str = Field(title="Chủ mô hình / người phụ trách")
     batch: Annotated[Batch, one_of(Batch)] = Field(title="Đợt đăng ký")
@@ -42,6 +41,6 @@ class ApplyModelEvent(Command):
                                           description="Ví dụ: Thông báo số 123-TB/ThU")
     reason: str | None = Field(None, title="Lý do", description="Khi không duyệt")
     level: str | None = Field(None, title="Cấp công nhận", description="Ví dụ: cấp thị xã")
-    on: dt.date | None = Field(None, title="Ngày")
+    on: OptionalDay = Field(None, title="Ngày")
     note: str | None = Field(None, title="Ghi chú")
     operator: str = OPERATOR

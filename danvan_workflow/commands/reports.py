@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Literal
 
 from pydantic import Field
 from pydantic.json_schema import SkipJsonSchema
 
-from danvan_workflow.commands.base import Command
+from danvan_workflow.commands.base import DAY_HINT, Command, Day, OptionalDay
 from danvan_workflow.commands.common import OPERATOR
 
 
@@ -20,7 +19,7 @@ class RecordSubmission(Command):
     obligation: str | None = Field(None, title="Mã nghĩa vụ báo cáo")
     unit: str | None = Field(None, title="Mã đơn vị báo cáo")
     period: str | None = Field(None, title="Mã kỳ báo cáo", description="Ví dụ: 2026-H1")
-    received_on: dt.date = Field(title="Ngày nhận báo cáo")
+    received_on: Day = Field(title="Ngày nhận báo cáo")
     document_number: str | None = Field(None, title="Số văn bản",
                                         description="Ví dụ: 15-BC/ĐU")
     operator: str = OPERATOR
@@ -33,7 +32,7 @@ class ChangeDeadline(Command):
     deadline_id: int = Field(title="Số hạn báo cáo")
     action: Literal["gia_han", "mien"] = Field(title="Thao tác",
                                                description="gia_han: gia hạn; mien: miễn nộp")
-    new_due: dt.date | None = Field(None, title="Hạn mới", description="Chỉ khi gia hạn")
+    new_due: OptionalDay = Field(None, title="Hạn mới", description="Chỉ khi gia hạn; " + DAY_HINT)
     reason: str = Field(title="Lý do")
     operator: str = OPERATOR
 
@@ -44,6 +43,15 @@ class RequestReport(Command):
     obligation: str | None = Field(None, title="Mã nghĩa vụ báo cáo khi có yêu cầu",
                                    description="Để trống nếu kế hoạch chỉ có một")
     units: list[str] = Field(title="Các đơn vị báo cáo", description="Mã đơn vị")
-    due_on: dt.date = Field(title="Hạn nộp")
+    due_on: Day = Field(title="Hạn nộp")
     title: str = Field(title="Nội dung yêu cầu báo cáo")
+    operator: str = OPERATOR
+
+
+class WithdrawSubmission(Command):
+    # Rút lại một báo cáo đã ghi nhận nhầm: the deadline awaits its report again.
+    deadline_id: int = Field(ge=1, le=2**31 - 1, title="Số hạn báo cáo",
+                             description="Số hạn đã ghi nhận nộp (xem bảng theo dõi)")
+    reason: str = Field(min_length=1, max_length=1000, title="Lý do rút lại",
+                        description="Ví dụ: ghi nhầm đơn vị; báo cáo chưa đủ nội dung")
     operator: str = OPERATOR

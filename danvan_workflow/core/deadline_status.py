@@ -50,18 +50,19 @@ from danvan_workflow.core.vietnamese import nfc
 from danvan_workflow.errors import UserError
 
 __all__ = [
+    "OPEN_STATES",
+    "SUBMITTED_STATES",
     "Deadline",
     "DeadlineEvent",
     "DeadlineState",
     "DeadlineTransitionError",
-    "OPEN_STATES",
-    "SUBMITTED_STATES",
     "SubmissionAssessment",
     "WorkingDays",
     "assess_submission",
     "extend",
     "submit",
     "waive",
+    "withdraw",
 ]
 
 
@@ -120,10 +121,12 @@ class DeadlineEvent(StrEnum):
     SUBMIT = "submit"
     WAIVE = "waive"
     EXTEND = "extend"
+    WITHDRAW = "withdraw"
 
     @property
     def label(self) -> str:
-        return {"submit": "nộp báo cáo", "waive": "miễn nộp", "extend": "gia hạn"}[self.value]
+        return {"submit": "nộp báo cáo", "waive": "miễn nộp", "extend": "gia hạn",
+                "withdraw": "rút lại báo cáo đã ghi nhận"}[self.value]
 
 
 class DeadlineTransitionError(UserError):
@@ -215,4 +218,17 @@ def extend(deadline: Deadline, new_due: dt.date, reason: str | None) -> Deadline
         )
     return dataclasses.replace(
         deadline, state=DeadlineState.EXTENDED, extended_to=new_due, reason=text
+    )
+
+
+def withdraw(deadline: Deadline, reason: str | None) -> Deadline:
+    """Undo a submission recorded by mistake (reason required): the deadline awaits its
+    report again — extended if it had been extended, open otherwise."""
+    if not deadline.state.submitted:
+        raise _refuse(deadline, DeadlineEvent.WITHDRAW, " Chỉ rút lại được báo cáo đã ghi nhận.")
+    return dataclasses.replace(
+        deadline,
+        state=DeadlineState.EXTENDED if deadline.extended_to else DeadlineState.OPEN,
+        received=None, late_working_days=0,
+        reason=_required_reason(DeadlineEvent.WITHDRAW, reason),
     )

@@ -30,6 +30,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from danvan_workflow.core.deadline_status import DeadlineState
 from danvan_workflow.db.types import AwareDateTime
 from danvan_workflow.timeutil import now
 
@@ -257,7 +258,7 @@ class Deadline(Base):
     due_on: Mapped[dt.date | None] = mapped_column(Date)
     original_due_on: Mapped[dt.date | None] = mapped_column(Date)
     window_end: Mapped[dt.date | None] = mapped_column(Date)
-    status: Mapped[str] = mapped_column(String(24), default="open")
+    status: Mapped[str] = mapped_column(String(24), default=DeadlineState.OPEN.value)
     model_id: Mapped[int | None] = mapped_column(ForeignKey("dvk_models.id", ondelete="CASCADE"))
     note: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = mapped_column(default=_now)
@@ -281,6 +282,27 @@ class Submission(Base):
     recorded_at: Mapped[dt.datetime] = mapped_column(default=_now)
     on_time: Mapped[bool] = mapped_column(Boolean)
     late_working_days: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class WithdrawnSubmission(Base):
+    """A submission an operator withdrew (recorded by mistake): kept, with who, when, why."""
+
+    __tablename__ = "withdrawn_submissions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    submission_id: Mapped[int] = mapped_column(Integer)  # its id while it was recorded
+    deadline_id: Mapped[int] = mapped_column(
+        ForeignKey("deadlines.id", ondelete="CASCADE"), index=True)
+    received_on: Mapped[dt.date] = mapped_column(Date)
+    document_number: Mapped[str | None] = mapped_column(String(64))
+    attachment: Mapped[str | None] = mapped_column(String(300))
+    recorded_by: Mapped[str] = mapped_column(String(100))
+    recorded_at: Mapped[dt.datetime] = mapped_column()
+    on_time: Mapped[bool] = mapped_column(Boolean)
+    late_working_days: Mapped[int] = mapped_column(Integer, default=0)
+    withdrawn_by: Mapped[str] = mapped_column(String(100))
+    withdrawn_at: Mapped[dt.datetime] = mapped_column(default=_now)
+    reason: Mapped[str] = mapped_column(Text)
 
 
 class AuditEntry(Base):

@@ -44,7 +44,7 @@ from sqlalchemy.orm import Session
 
 from danvan_workflow.commands.archive import CloseYear, DeletePlan, DeleteUnit
 from danvan_workflow.configuration.apply import ChangeReport
-from danvan_workflow.core.deadline_status import DeadlineState
+from danvan_workflow.core.deadline_status import OPEN_STATES, DeadlineState
 from danvan_workflow.core.vietnamese import format_date, nfc
 from danvan_workflow.db import models as m
 from danvan_workflow.db.types import sql_instant
@@ -55,7 +55,6 @@ from danvan_workflow.settings import get_settings
 from danvan_workflow.timeutil import now
 from danvan_workflow.timeutil import today as _today
 
-OPEN = (DeadlineState.OPEN.value, DeadlineState.EXTENDED.value)
 KIND_WORDS = {"plan": "kế hoạch", "unit": "đơn vị", "contact": "đầu mối"}
 
 
@@ -414,7 +413,7 @@ def close_year(session: Session, year: int, reason: str | None, actor: str, *,
         raise UserError(f"năm {year} chưa kết thúc (hôm nay {format_date(t)}); chỉ đóng được "
                         "năm đã qua", field="năm")
     D, O, P, A = m.tbl(m.Deadline), m.tbl(m.Obligation), m.tbl(m.Plan), m.tbl(m.AuditEntry)
-    closing = and_(D.c.status.in_(OPEN), D.c.due_on >= dt.date(year, 1, 1),
+    closing = and_(D.c.status.in_(OPEN_STATES), D.c.due_on >= dt.date(year, 1, 1),
                    D.c.due_on <= dt.date(year, 12, 31))
     by_plan = {str(c): int(n) for c, n in session.execute(
         select(P.c.code, func.count()).select_from(

@@ -16,11 +16,10 @@ from sqlalchemy import extract, select
 from sqlalchemy.orm import Session
 
 from danvan_workflow.core.calendar import CalendarOverride, WorkingCalendar
+from danvan_workflow.core.deadline_status import OPEN_STATES
 from danvan_workflow.db.models import CalendarOverride as OverrideRow
 from danvan_workflow.db.models import CalendarYear, Deadline
 from danvan_workflow.services.unit_of_work import unit_of_work
-
-OPEN = ("open", "extended")
 
 
 @lru_cache(maxsize=4)
@@ -79,7 +78,7 @@ def years_in_use(session: Session, today: dt.date) -> list[int]:
     """
     due_years = session.execute(
         select(extract("year", Deadline.due_on)).distinct()
-        .where(Deadline.status.in_(OPEN), Deadline.due_on >= today)
+        .where(Deadline.status.in_(OPEN_STATES), Deadline.due_on >= today)
     ).scalars()
     return sorted({today.year, today.year + 1, *(int(y) for y in due_years if y is not None)})
 

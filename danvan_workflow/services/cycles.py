@@ -31,6 +31,7 @@ from sqlalchemy import and_, select
 from sqlalchemy.orm import Session
 
 from danvan_workflow.core.calendar import WorkingCalendar
+from danvan_workflow.core.deadline_status import OPEN_STATES, SUBMITTED_STATES, DeadlineState
 from danvan_workflow.core.ontime import on_time_rate
 from danvan_workflow.core.vietnamese import format_date, format_percent, nfc, title_with_period
 from danvan_workflow.db import models as m
@@ -44,8 +45,6 @@ Period = Literal["month", "quarter", "half_year", "nine_months", "year"]
 PERIODS: tuple[str, ...] = ("month", "quarter", "half_year", "nine_months", "year")
 PERIOD_LABELS = {"month": "tháng", "quarter": "quý", "half_year": "6 tháng",
                  "nine_months": "9 tháng", "year": "năm"}
-SUBMITTED = ("submitted_on_time", "submitted_late")
-OPEN = ("open", "extended")
 
 #: The fixed cut-offs of the plans (day, month): 25/7, 20/11, 15/12, 31/12.
 CUTOFFS: tuple[tuple[int, int], ...] = ((25, 7), (20, 11), (15, 12), (31, 12))
@@ -67,21 +66,21 @@ class CycleLine:
 
     @property
     def submitted(self) -> list[tuple[int, str, str, str]]:
-        return [u for u in self.units if u[3] in SUBMITTED]
+        return [u for u in self.units if u[3] in SUBMITTED_STATES]
 
     @property
     def on_time(self) -> int:
-        return sum(1 for u in self.units if u[3] == "submitted_on_time")
+        return sum(1 for u in self.units if u[3] == DeadlineState.SUBMITTED_ON_TIME)
 
     @property
     def missing(self) -> list[tuple[int, str, str, str]]:
-        return [u for u in self.units if u[3] in OPEN]
+        return [u for u in self.units if u[3] in OPEN_STATES]
 
     @property
     def on_time_rate(self) -> Decimal | None:
         """The one definition (core/ontime.py): the cycle closes after the due date, so
         every unit still open is overdue."""
-        late = sum(1 for u in self.units if u[3] == "submitted_late")
+        late = sum(1 for u in self.units if u[3] == DeadlineState.SUBMITTED_LATE)
         return on_time_rate(self.on_time, late, len(self.missing))
 
 
@@ -141,7 +140,8 @@ def opened_cycles(session: Session, day: dt.date, periods: tuple[str, ...] = PER
     lo, hi = since_previous_working_day(day, cal)
     D = m.Deadline
     return _cycles(session, _periodic_obligations(session, periods),
-                   and_(D.period_start >= lo, D.period_start <= hi, D.status != "cancelled"))
+                   and_(D.period_start >= lo, D.period_start <= hi,
+                        D.status != DeadlineState.CANCELLED))
 
 
 def closed_cycles(session: Session, day: dt.date, periods: tuple[str, ...] = PERIODS,
@@ -154,7 +154,7 @@ def closed_cycles(session: Session, day: dt.date, periods: tuple[str, ...] = PER
     lo = lo - dt.timedelta(days=1)  # the previous working day's deadlines pass tonight
     D = m.Deadline
     return _cycles(session, _periodic_obligations(session, periods),
-                   and_(D.due_on >= lo, D.due_on < hi, D.status != "cancelled"))
+                   and_(D.due_on >= lo, D.due_on < hi, D.status != DeadlineState.CANCELLED))
 
 
 def _open_notice(c: CycleLine) -> NoticeGroup:
@@ -168,7 +168,7 @@ def _open_notice(c: CycleLine) -> NoticeGroup:
         f"về {c.recipient_name} chậm nhất ngày {due}.\n"
         f"Hệ thống sẽ nhắc trước hạn nộp. Trân trọng.")
     return NoticeGroup(f"o{c.obligation_id}:{c.period_key}"[:40], "cycle_open", subject, body,
-                       [u[0] for u in c.units if u[3] in OPEN])
+                       [u[0] for u in c.units if u[3] in OPEN_STATES])
 
 
 def _close_notices(c: CycleLine) -> list[NoticeGroup]:
@@ -260,7 +260,7 @@ def cutoff_cycles(session: Session, cutoff: dt.date) -> list[CycleLine]:
     D = m.Deadline
     lo = cutoff - dt.timedelta(days=20)
     return _cycles(session, obs, and_(D.original_due_on >= lo, D.original_due_on <= cutoff,
-                                      D.status != "cancelled"))
+                                      D.status != DeadlineState.CANCELLED))
 
 
 # --- inspection rounds -----------------------------------------------------------------

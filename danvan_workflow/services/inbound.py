@@ -25,6 +25,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from danvan_workflow.core.deadline_status import OPEN_STATES
 from danvan_workflow.db import models as m
 from danvan_workflow.db.sql import insert_ignore
 from danvan_workflow.errors import UserError
@@ -169,7 +170,7 @@ def _likely_deadline(session: Session, contact_id: int) -> int | None:
     N, D = m.Notification, m.Deadline
     found = session.execute(
         select(N.deadline_id).join(D, D.id == N.deadline_id)
-        .where(N.contact_id == contact_id, D.status.in_(("open", "extended")))
+        .where(N.contact_id == contact_id, D.status.in_(OPEN_STATES))
         .order_by(N.planned_for.desc(), N.id.desc()).limit(1)
     ).scalar_one_or_none()
     return None if found is None else int(found)

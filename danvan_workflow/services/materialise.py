@@ -35,6 +35,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from danvan_workflow.core.calendar import WorkingCalendar
+from danvan_workflow.core.deadline_status import DeadlineState
 from danvan_workflow.core.occurrences import Occurrence, occurrences
 from danvan_workflow.core.rules import EveryNMonthsRule, parse_rule
 from danvan_workflow.core.validity import PlanValidity
@@ -67,8 +68,6 @@ TMP = Table(
     Column("window_end", Date),
     prefixes=["TEMPORARY"],
 )
-
-OPEN = "open"
 
 
 @dataclass
@@ -148,7 +147,7 @@ def _insert_missing(session: Session) -> int:
     sel = (
         select(TMP.c.obligation_id, R.c.unit_id, TMP.c.period_key, TMP.c.period_label,
                TMP.c.period_start, TMP.c.period_end, TMP.c.due_on, TMP.c.due_on,
-               TMP.c.window_end, literal(OPEN), literal(stamp), literal(stamp))
+               TMP.c.window_end, literal(DeadlineState.OPEN.value), literal(stamp), literal(stamp))
         .select_from(TMP.join(R, R.c.obligation_id == TMP.c.obligation_id)
                      .join(U, U.c.id == R.c.unit_id))
         .where(U.c.archived_at.is_(None))  # nor does an archived reporting unit
@@ -170,7 +169,7 @@ def _move_changed(session: Session, actor: str) -> int:
     # come (it was wrong, e.g. a window stored on its first day), and any open window.
     cond = and_(
         D.c.obligation_id == TMP.c.obligation_id, D.c.period_key == TMP.c.period_key,
-        D.c.status == OPEN, TMP.c.due_on.is_not(None),
+        D.c.status == DeadlineState.OPEN, TMP.c.due_on.is_not(None),
         or_(D.c.due_on >= today(), TMP.c.due_on >= today(), D.c.window_end.is_not(None)),
         or_(D.c.due_on.is_(None), D.c.due_on != TMP.c.due_on),
     )
@@ -203,7 +202,7 @@ def _cancel_vanished(session: Session, actor: str, obligation_ids: set[int] | No
     stamp = sql_instant(now(), dialect)
     # past ones too: an occurrence that vanished (e.g. before the plan was issued) was
     # never a duty; submitted ones are never touched
-    scope = [D.c.status == OPEN, D.c.model_id.is_(None),
+    scope = [D.c.status == DeadlineState.OPEN, D.c.model_id.is_(None),
              D.c.period_key.not_like("request:%")]
     if obligation_ids is not None:
         scope.append(D.c.obligation_id.in_(obligation_ids))
@@ -216,9 +215,11 @@ def _cancel_vanished(session: Session, actor: str, obligation_ids: set[int] | No
     ids = [r[0] for r in session.execute(select(D.c.id).where(*scope, missing))]
     if not ids:
         return 0
-    session.execute(D.update().where(D.c.id.in_(ids)).values(status="cancelled", updated_at=stamp))
+    session.execute(D.update().where(D.c.id.in_(ids))
+                    .values(status=DeadlineState.CANCELLED, updated_at=stamp))
     session.execute(insert(tbl(AuditEntry)), [
         dict(at=now(), actor=actor, action="deadline.cancelled", entity="deadline",
-             entity_id=str(i), before={"status": OPEN}, after={"status": "cancelled"},
+             entity_id=str(i), before={"status": DeadlineState.OPEN.value},
+             after={"status": DeadlineState.CANCELLED.value},
              note="Kỳ báo cáo không còn trong quy tắc mới") for i in ids])
     return len(ids)

@@ -32,6 +32,7 @@ from sqlalchemy.orm import Session
 from danvan_workflow.commands.models_dvk import ApplyModelEvent, RegisterModel
 from danvan_workflow.core import lifecycle as core
 from danvan_workflow.core import quotas as qcore
+from danvan_workflow.core.deadline_status import DeadlineState
 from danvan_workflow.core.occurrences import occurrences
 from danvan_workflow.core.periods import add_months
 from danvan_workflow.core.rules import EveryNMonthsRule, parse_rule
@@ -243,7 +244,7 @@ def _self_review_deadlines(session: Session, m: DvkModel
         d = Deadline(obligation_id=ob.id, unit_id=m.unit_id, period_key=key,
                      period_label=nfc(f"Tự đánh giá {months} tháng mô hình “{m.name}”")[:200],
                      period_start=m.start_on, period_end=occ.period_end, due_on=occ.due,
-                     original_due_on=occ.due, status="open", model_id=m.id,
+                     original_due_on=occ.due, status=DeadlineState.OPEN, model_id=m.id,
                      created_at=stamp, updated_at=stamp)
         session.add(d)
         session.flush()

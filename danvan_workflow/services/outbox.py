@@ -414,10 +414,10 @@ def _send_one(job: Job, timeout: float, may_send: Callable[[], bool] = lambda: T
     assert job.channel and job.url and job.message
     lim, sem = _limits(job.channel)
     with sem:
-        lim.wait()
         if not may_send():
             job.outcome = "lost"
             return
+        lim.wait()  # last before the request: a slow database write must not bunch sends
         try:
             res = send(job.url, job.message, timeout=timeout)
         except Exception as exc:  # an adapter bug must not lose the message

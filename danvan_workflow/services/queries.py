@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased
 
 from danvan_workflow.core.calendar import WorkingCalendar
-from danvan_workflow.core.deadline_status import DeadlineState
+from danvan_workflow.core.deadline_status import OPEN_STATES, DeadlineState
 from danvan_workflow.core.validity import PlanValidity
 from danvan_workflow.core.vietnamese import days_left_text, format_date, format_date_long, nfc
 from danvan_workflow.db.models import Deadline, Obligation, Plan, Submission, Unit
@@ -18,7 +18,8 @@ from danvan_workflow.errors import UserError
 from danvan_workflow.services.calendar import calendar_for
 from danvan_workflow.services.unit_of_work import unit_of_work
 
-STATUS_LABELS = {s.value: s.label for s in DeadlineState} | {"cancelled": "Đã hủy"}
+# every deadline state's code -> its label; the labels live on DeadlineState (one place)
+STATUS_LABELS: dict[str, str] = {s.value: s.label for s in DeadlineState}
 
 
 @dataclass(frozen=True)
@@ -72,7 +73,7 @@ class DeadlineView:
         return format_date_long(self.due_on) + (f" (thực hiện trong {span})" if span else "")
 
     def left_text(self, today: dt.date, cal: WorkingCalendar) -> str:
-        if self.due_on is None or self.status not in ("open", "extended"):
+        if self.due_on is None or self.status not in OPEN_STATES:
             return ""
         return days_left_text(self.due_on, today, cal)
 

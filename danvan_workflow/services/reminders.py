@@ -41,6 +41,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from danvan_workflow.core.calendar import WorkingCalendar
+from danvan_workflow.core.deadline_status import OPEN_STATES
 from danvan_workflow.core.reminders import Ladder, Override, due_dates_for_day, resolve_ladder
 from danvan_workflow.db import models as m
 from danvan_workflow.db.sql import analyze, insert_ignore, temp_tables
@@ -49,7 +50,6 @@ from danvan_workflow.services.calendar import calendar_for
 from danvan_workflow.timeutil import TZ, now
 
 MAX_CATCH_UP_DAYS = 31
-ACTIVE = ("open", "extended")
 
 _meta = MetaData()
 TMP_STEPS = Table(
@@ -230,7 +230,7 @@ def _collect_items(session: Session, day: dt.date) -> None:
                literal(day))
         .select_from(base.join(C, and_(C.c.unit_id == D.c.unit_id, C.c.role == "focal_point"))
                      .join(CC, CC.c.contact_id == C.c.id))
-        .where(D.c.status.in_(ACTIVE), hit, C.c.archived_at.is_(None))
+        .where(D.c.status.in_(OPEN_STATES), hit, C.c.archived_at.is_(None))
     )
     session.execute(ins(TMP_ITEMS).from_select(cols, reporters)
                     .on_conflict_do_nothing(index_elements=key))
@@ -242,7 +242,7 @@ def _collect_items(session: Session, day: dt.date) -> None:
             and_(C.c.unit_id == O.c.recipient_id, C.c.role == "focal_point"),
             and_(C.c.unit_id == D.c.unit_id, C.c.role == "leader"),
         )).join(CC, CC.c.contact_id == C.c.id))
-        .where(D.c.status.in_(ACTIVE), hit, TMP_STEPS.c.escalation.is_(True),
+        .where(D.c.status.in_(OPEN_STATES), hit, TMP_STEPS.c.escalation.is_(True),
                C.c.archived_at.is_(None))
     )
     session.execute(ins(TMP_ITEMS).from_select(cols, escalated)

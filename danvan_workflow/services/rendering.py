@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, aliased
 
 from danvan_workflow.adapters.channels.base import OutgoingMessage
 from danvan_workflow.core.calendar import WorkingCalendar
+from danvan_workflow.core.deadline_status import OPEN_STATES
 from danvan_workflow.core.reminders import reminder_kind
 from danvan_workflow.core.vietnamese import (
     days_left_text,
@@ -189,7 +190,7 @@ def load_items(session: Session, message_ids: list[int], cal: WorkingCalendar,
     seen: set[tuple[int, int]] = set()
     for (mid, esc, planned_due, did, due, status, title, plan, plan_title, period, rep_id, rep,
          rcp, contact_unit, role) in session.execute(q).all():
-        if mid is None or status not in ("open", "extended") or due != planned_due:
+        if mid is None or status not in OPEN_STATES or due != planned_due:
             continue
         # the same deadline planned at two steps (a catch-up) is said once
         key = (mid, did)

@@ -29,10 +29,22 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from danvan_workflow.commands.reports import ChangeDeadline, RecordSubmission, RequestReport
+from danvan_workflow.commands.reports import (
+    ChangeDeadline,
+    RecordSubmission,
+    RequestReport,
+    WithdrawSubmission,
+)
 from danvan_workflow.core import deadline_status as ds
 from danvan_workflow.core.vietnamese import format_date, nfc
-from danvan_workflow.db.models import Deadline, Obligation, Plan, Submission, Unit
+from danvan_workflow.db.models import (
+    Deadline,
+    Obligation,
+    Plan,
+    Submission,
+    Unit,
+    WithdrawnSubmission,
+)
 from danvan_workflow.errors import UserError
 from danvan_workflow.services import audit
 from danvan_workflow.services.calendar import calendar_for
@@ -41,15 +53,13 @@ from danvan_workflow.services.unit_of_work import unit_of_work
 from danvan_workflow.timeutil import now
 from danvan_workflow.timeutil import today as _today
 
-OPEN_STATES = (ds.DeadlineState.OPEN.value, ds.DeadlineState.EXTENDED.value)
-
 
 def state_label(status: str) -> str:
     """'Đã nộp đúng hạn' for 'submitted_on_time': what users read instead of the code."""
     try:
         return ds.DeadlineState(status).label
     except ValueError:
-        return "Đã hủy" if status == "cancelled" else status
+        return status
 
 
 @dataclass(frozen=True)
@@ -213,7 +223,7 @@ def submit(
                             f"({format_date(d.period_start)})"), field="received_on")
     existing = session.execute(select(Submission.id).where(
         Submission.deadline_id == d.id)).scalar_one_or_none()
-    if existing is not None or d.status in ("submitted_on_time", "submitted_late"):
+    if existing is not None or d.status in ds.SUBMITTED_STATES:
         raise UserError(nfc(f"hạn báo cáo số {d.id} ({d.period_label}) đã được ghi nhận nộp; "
                             "không ghi nhận hai lần"), field="deadline_id")
     doc = _text(document_number, "document_number", "số văn bản", required=False)
@@ -329,8 +339,9 @@ def request_report(
     stamp = now()
     rows = [Deadline(obligation_id=ob.id, unit_id=u.id, period_key=key,
                      period_label=nfc(f"Theo yêu cầu: {text}")[:200], period_start=start,
-                     period_end=due_on, due_on=due_on, original_due_on=due_on, status="open",
-                     note=text, created_at=stamp, updated_at=stamp) for u in units]
+                     period_end=due_on, due_on=due_on, original_due_on=due_on,
+                     status=ds.DeadlineState.OPEN, note=text, created_at=stamp,
+                     updated_at=stamp) for u in units]
     session.add_all(rows)
     session.flush()
     audit.record(session, actor=actor, action="deadline.requested", entity="obligation",
@@ -371,3 +382,53 @@ def request_ad_hoc_report(cmd: RequestReport) -> RequestResult:
         return request_report(s, plan_code=cmd.plan, obligation_code=cmd.obligation,
                               unit_codes=list(cmd.units), due_on=cmd.due_on, title=cmd.title,
                               actor=cmd.operator)
+
+
+@dataclass(frozen=True)
+class WithdrawResult:
+    deadline_id: int
+    unit_code: str
+    period_label: str
+    received_on: dt.date
+    status: str
+    status_label: str
+    reason: str
+
+
+def withdraw(session: Session, deadline_id: int, reason: str, actor: str) -> WithdrawResult:
+    """Withdraw the submission recorded for `deadline_id`: the row moves to
+    `withdrawn_submissions` (kept, with who, when and why), the deadline awaits its report
+    again (its reminders resume at the next sweep), and the audit trail says so."""
+    d = get_deadline(session, deadline_id)
+    core = ds.withdraw(_core(d), reason)
+    sub = session.execute(select(Submission).where(Submission.deadline_id == d.id)
+                          ).scalar_one_or_none()
+    if sub is None:
+        raise UserError(nfc(f"hạn báo cáo số {d.id} không có báo cáo đã ghi nhận"),
+                        field="deadline_id")
+    by = _text(actor, "operator", "người thực hiện")
+    assert by is not None and core.reason is not None
+    before = {**_snapshot(d), "received_on": sub.received_on.isoformat(),
+              "document_number": sub.document_number, "recorded_by": sub.recorded_by}
+    session.add(WithdrawnSubmission(
+        submission_id=sub.id, deadline_id=d.id, received_on=sub.received_on,
+        document_number=sub.document_number, attachment=sub.attachment,
+        recorded_by=sub.recorded_by, recorded_at=sub.recorded_at, on_time=sub.on_time,
+        late_working_days=sub.late_working_days, withdrawn_by=by, withdrawn_at=now(),
+        reason=core.reason))
+    received = sub.received_on
+    session.delete(sub)
+    d.status = core.state.value
+    d.updated_at = now()
+    session.flush()
+    audit.record(session, actor=by, action="deadline.submission_withdrawn", entity="deadline",
+                 entity_id=d.id, before=before, after=_snapshot(d), note=core.reason)
+    unit_code, _ = _codes(session, d)
+    return WithdrawResult(d.id, unit_code, d.period_label, received, d.status,
+                          state_label(d.status), core.reason)
+
+
+def withdraw_submission(cmd: WithdrawSubmission) -> WithdrawResult:
+    """The command "withdraw a submission recorded by mistake", in its own transaction."""
+    with unit_of_work() as s:
+        return withdraw(s, cmd.deadline_id, cmd.reason, cmd.operator)

@@ -20,6 +20,7 @@ from decimal import Decimal
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from danvan_workflow.core.deadline_status import OPEN_STATES, SUBMITTED_STATES
 from danvan_workflow.core.quotas import QuotaLine
 from danvan_workflow.db.models import Deadline, DvkModel, Obligation, Plan, PlanTask, PlanTaskUnit
 from danvan_workflow.services.archive import archived_codes
@@ -34,7 +35,6 @@ from danvan_workflow.services.unit_of_work import unit_of_work
 from danvan_workflow.services.views import on_time_counts
 
 UPCOMING_DAYS = 14
-OPEN = ("open", "extended")
 
 
 @dataclass(frozen=True)
@@ -53,11 +53,11 @@ class StatusSummary:
 
     @property
     def open_count(self) -> int:
-        return sum(self.counts.get(s, 0) for s in OPEN)
+        return sum(self.counts.get(s, 0) for s in OPEN_STATES)
 
     @property
     def submitted_count(self) -> int:
-        return self.counts.get("submitted_on_time", 0) + self.counts.get("submitted_late", 0)
+        return sum(self.counts.get(s, 0) for s in SUBMITTED_STATES)
 
 
 def _split(session: Session, items: list[DeadlineView], today: dt.date
@@ -65,9 +65,9 @@ def _split(session: Session, items: list[DeadlineView], today: dt.date
     plans, units = archived_codes(session)
     items = [d for d in items if d.plan_code not in plans and d.reporter_code not in units]
     horizon = today + dt.timedelta(days=UPCOMING_DAYS)
-    overdue = [d for d in items if d.status in OPEN and d.due_on is not None and d.due_on < today]
-    upcoming = [d for d in items
-                if d.status in OPEN and d.due_on is not None and today <= d.due_on <= horizon]
+    dated = [d for d in items if d.status in OPEN_STATES and d.due_on is not None]
+    overdue = [d for d in dated if d.due_on is not None and d.due_on < today]
+    upcoming = [d for d in dated if d.due_on is not None and today <= d.due_on <= horizon]
     return overdue, upcoming
 
 

@@ -13,19 +13,18 @@ from typing import Any
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session, aliased
 
+from danvan_workflow.core.deadline_status import OPEN_STATES, DeadlineState
 from danvan_workflow.core.ontime import OnTimeCounts
 from danvan_workflow.db import models as m
 from danvan_workflow.services.unit_of_work import unit_of_work
 
-OPEN_STATES = ("open", "extended")
-
 
 def on_time_columns(day: dt.date) -> list[Any]:
     """SUM columns (on time, late, overdue on `day`) over `deadlines` rows."""
-    D = m.Deadline
+    D, S = m.Deadline, DeadlineState
     return [
-        func.coalesce(func.sum(case((D.status == "submitted_on_time", 1), else_=0)), 0),
-        func.coalesce(func.sum(case((D.status == "submitted_late", 1), else_=0)), 0),
+        func.coalesce(func.sum(case((D.status == S.SUBMITTED_ON_TIME, 1), else_=0)), 0),
+        func.coalesce(func.sum(case((D.status == S.SUBMITTED_LATE, 1), else_=0)), 0),
         func.coalesce(func.sum(case((D.status.in_(OPEN_STATES) & (D.due_on < day), 1),
                                     else_=0)), 0),
     ]

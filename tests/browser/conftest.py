@@ -124,6 +124,7 @@ def _serve(folder: Path, port: int, danvan_env: dict[str, str], db_url: str,
     base.update({"PREFECT_HOME": str(prefect_home),
                  "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
                  "PREFECT_UI_ENABLED": "true",
+                 "PREFECT_SERVER_UI_V2_ENABLED": "false",  # as engine.server_env sets it
                  "PREFECT_LOGGING_LEVEL": "INFO",
                  "PYTHONUNBUFFERED": "1"})
     # PREFECT_UI_API_URL: the UI asks /ui-settings where the API is; without it the

@@ -5,6 +5,8 @@ import datetime as dt
 import pytest
 
 from danvan_workflow.core.deadline_status import (
+    OPEN_STATES,
+    SUBMITTED_STATES,
     Deadline,
     DeadlineState,
     DeadlineTransitionError,
@@ -114,3 +116,27 @@ def test_waive() -> None:
 def test_labels() -> None:
     assert DeadlineState.SUBMITTED_LATE.label == "Đã nộp trễ hạn"
     assert DeadlineState.WAIVED.closed and not DeadlineState.EXTENDED.closed
+
+
+def test_cancelled_is_neither_open_nor_submitted_and_refuses_every_event() -> None:
+    c = DeadlineState.CANCELLED
+    assert c == "cancelled" and c.label == "Đã hủy"
+    assert c.closed and not c.is_open and not c.submitted
+    assert c not in OPEN_STATES and c not in SUBMITTED_STATES
+    cancelled = Deadline(due=FRI_BEFORE_TET, state=c)
+    with pytest.raises(DeadlineTransitionError, match="Đã hủy"):
+        submit(cancelled, FRI_BEFORE_TET, TET)
+    with pytest.raises(DeadlineTransitionError):
+        waive(cancelled, "x")
+    with pytest.raises(DeadlineTransitionError):
+        extend(cancelled, MON_AFTER_TET, "x")
+
+
+def test_state_groups_match_the_stored_strings() -> None:
+    assert OPEN_STATES == ("open", "extended")
+    assert SUBMITTED_STATES == ("submitted_on_time", "submitted_late")
+    assert all(s.is_open for s in OPEN_STATES) and all(s.submitted for s in SUBMITTED_STATES)
+    assert {s.value for s in DeadlineState} == {
+        "open", "extended", "submitted_on_time", "submitted_late", "waived", "closed",
+        "cancelled"}
+    assert all(s.label for s in DeadlineState)  # every state has its label

@@ -78,26 +78,93 @@ def test_daily_sweep_on_a_day_off_plans_nothing(loaded: str) -> None:
     assert _count(m.Notification) == 0
 
 
-def test_operator_action_bad_input_fails_and_writes_nothing(loaded: str) -> None:
+class Operator:
+    """Answers the paused operator forms in turn, as a person in the Prefect UI would
+    (`resume_flow_run` with the form's values), and keeps what each form said."""
+
+    def __init__(self, *answers: dict[str, object]) -> None:
+        self.answers = list(answers)
+        self.questions: list[str] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> Operator:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(10)
+
+    def _run(self) -> None:
+        try:
+            self._answer_all()
+        except Exception as exc:  # never leave the flow paused: cancel it, fail the test
+            self.questions.append(f"ERROR in the test's operator: {exc!r}")
+            self.answers = [{"huy": True}] * 5
+            self._answer_all()
+
+    def _answer_all(self) -> None:
+        seen: set[str] = set()
+        with get_client(sync_client=True) as client:
+            while self.answers and not self._stop.is_set():
+                runs = client.read_flow_runs(flow_run_filter=FlowRunFilter(
+                    state=FlowRunFilterState(name=FlowRunFilterStateName(any_=["Paused"]))))
+                fresh = [r for r in runs if r.state and str(r.state.id) not in seen]
+                if not fresh:
+                    time.sleep(0.1)  # polling for the next pause, not a timing assumption
+                    continue
+                run = fresh[0]
+                assert run.state is not None
+                seen.add(str(run.state.id))
+                key = (run.state.state_details.run_input_keyset or {}).get("description")
+                if key:
+                    self.questions.append(self._read(client, run.id, key))
+                resume_flow_run(UUID(str(run.id)), run_input=self.answers.pop(0))
+
+    @staticmethod
+    def _read(client: object, run_id: UUID, key: str) -> str:
+        """The form's text; the run saves it just after it pauses."""
+        from prefect.exceptions import PrefectHTTPStatusError
+
+        end = time.monotonic() + 30
+        while True:
+            try:
+                return str(client.read_flow_run_input(run_id, key))  # type: ignore[attr-defined]
+            except PrefectHTTPStatusError:
+                if time.monotonic() > end:
+                    raise
+                time.sleep(0.1)
+
+
+def test_operator_mistakes_are_asked_again_not_failed(loaded: str) -> None:
     before = (_count(m.Submission), _count(m.AuditEntry))
     data = RecordSubmission(plan="26-KH/BCĐ", obligation="khong-co", unit="DP.BDV",
                             period="2026", received_on=dt.date(2026, 7, 1))
-    state = record_submission(data, return_state=True)
-    assert state.is_failed()
-    assert state.message and state.message.startswith("trường 'obligation':")
+    # the date is echoed and confirmed; the report is unknown: the same form again, the
+    # problem named; the operator cancels
+    with Operator({"xac_nhan": True}, {"huy": True}) as op:
+        state = record_submission(data, return_state=True)
+    assert state.is_completed() and state.result() == {"cancelled": True}
+    assert "Ngày nhận báo cáo: **Thứ Tư, 01/07/2026**" in op.questions[0]
+    assert "Chưa ghi được" in op.questions[1] and "obligation" in op.questions[1]
     assert (_count(m.Submission), _count(m.AuditEntry)) == before
-    # the UI's JSON with a wrong type: Vietnamese message naming the field
-    state = record_submission({"received_on": "khong-phai-ngay"},  # type: ignore[arg-type]
-                              return_state=True)
-    assert state.is_failed() and "trường 'received_on'" in (state.message or "")
-    state = register_model(RegisterModel.model_validate({
-        "unit_code": "KHONG.CO", "name": "Mô hình thử", "address": "Phổ Vinh",
-        "field": "kinh_te", "start": "2026-03-01", "end": "2026-12-31",
-        "content": "Nội dung", "owner": "Nguyễn Văn A", "batch": "first_half"}),
-        return_state=True)
-    assert state.is_failed() and "trường 'unit_code'" in (state.message or "")
-    assert "Traceback" not in (state.message or "")
-    assert _count(m.DvkModel) == 0
+    # an impossible date typed in the form: asked again naming the field
+    with Operator({"huy": True}) as op:
+        res = record_submission({"received_on": "31/02/2026"})  # type: ignore[arg-type]
+    assert res == {"cancelled": True}
+    assert "received_on" in op.questions[0] and "31/02/2026" in op.questions[0]
+    # an unknown unit, corrected in the form; the dates are echoed and confirmed each time
+    with Operator({"xac_nhan": True}, {"unit_code": "DP.BDV"}, {"xac_nhan": True}) as op:
+        res = register_model(RegisterModel.model_validate({
+            "unit_code": "KHONG.CO", "name": "Mô hình thử", "address": "Phổ Vinh",
+            "field": "kinh_te", "start": "01/03/2026", "end": "31/12/2026",
+            "content": "Nội dung", "owner": "Nguyễn Văn A", "batch": "first_half"}))
+    assert "Thời gian bắt đầu: **Chủ Nhật, 01/03/2026**" in op.questions[0]
+    assert "Thời gian kết thúc: **Thứ Năm, 31/12/2026**" in op.questions[0]
+    assert "unit_code" in op.questions[1] and "KHONG.CO" in op.questions[1]
+    assert len(op.questions) == 3
+    assert res["model_id"] and _count(m.DvkModel) == 1
 
 
 def test_operator_action_records_a_submission(loaded: str) -> None:
@@ -107,10 +174,14 @@ def test_operator_action_records_a_submission(loaded: str) -> None:
                       .order_by(m.Deadline.id)).scalars().first()
         assert d is not None
         deadline_id = d.id
-    res = record_submission({"deadline_id": deadline_id,  # type: ignore[arg-type]
-                             "received_on": DAY.isoformat(), "document_number": "15-BC/ĐU"})
+    with Operator({"xac_nhan": True}) as op:
+        res = record_submission({"deadline_id": deadline_id,  # type: ignore[arg-type]
+                                 "received_on": "24/07/2026", "document_number": "15-BC/ĐU"})
+    assert "Ngày nhận báo cáo: **Thứ Sáu, 24/07/2026**" in op.questions[0]
     assert res["status"] == "submitted_late"
-    assert _count(m.Submission) == 1
+    with session_scope() as s:
+        sub = s.execute(select(m.Submission)).scalar_one()
+    assert sub.received_on == DAY
     assert unit_status({"unit": "DP.BDV"})["unit"] == "DP.BDV"  # type: ignore[arg-type]
 
 
@@ -193,13 +264,15 @@ def test_inspection_round_open_result_and_status(loaded: str) -> None:
     with session_scope() as s:
         kinds = set(s.execute(select(m.OutboxMessage.kind)).scalars())
     assert kinds == {"inspection"}
-    record_inspection_result({"round_code": res["code"], "unit": "DP.BDV",  # type: ignore[arg-type]
-                              "result": "dat", "visit_on": "2023-07-10"})
+    with Operator({"xac_nhan": True}):
+        record_inspection_result({"round_code": res["code"],  # type: ignore[arg-type]
+                                  "unit": "DP.BDV", "result": "dat", "visit_on": "10/07/2023"})
     st = inspection_round_status(round_code=res["code"], run_date=dt.date(2023, 7, 20))
     assert st["rounds"][0]["done"] == 1 and st["rounds"][0]["missing"] == 1
-    # a bad result code: the flow fails naming the field, nothing written
-    state = record_inspection_result({"round_code": res["code"],  # type: ignore[arg-type]
-                                      "unit": "DP.BTG", "result": "tot"}, return_state=True)
-    assert state.is_failed()
-    assert state.message == ("trường 'result': Kết quả: giá trị 'tot' không hợp lệ; "
-                             "chọn một trong: 'dat', 'khong_dat' hoặc 'xuat_sac'")
+    # a bad result code: asked again naming the field, nothing written until corrected
+    with Operator({"result": "khong_dat"}) as op:
+        done = record_inspection_result({"round_code": res["code"],  # type: ignore[arg-type]
+                                         "unit": "DP.BTG", "result": "tot"})
+    assert ("trường 'result': Kết quả: giá trị 'tot' không hợp lệ; chọn một trong: 'dat', "
+            "'khong_dat' hoặc 'xuat_sac'") in op.questions[0]
+    assert done["result"] == "khong_dat"

@@ -1,0 +1,156 @@
+"""Operator forms that ask again instead of failing, and echo dates before writing.
+
+An operator action (a Prefect form) is carried out by `act`:
+
+1. the form's values are parsed into the action's command (`danvan_workflow.commands`);
+2. a mistake (unknown code, impossible date, a rule of the use case) does not fail the
+   run: the run pauses with the same form, filled as the operator left it, and the
+   problem stated in Vietnamese; the operator corrects it and submits again, or ticks
+   "Hủy thao tác";
+3. every date the command records is echoed back ("Ngày nhận báo cáo: Thứ Năm,
+   03/12/2026 — xác nhận?") and nothing is written until the operator confirms;
+4. the use case runs (its own transaction). Only real failures of the system end the run
+   Failed.
+
+The paused form is built from the command's JSON schema (same titles, descriptions and
+choices) with permissive field types, so whatever the operator types reaches the one
+parser and comes back as a question, never as a validation traceback.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated, Any, TypeVar
+
+from prefect import get_run_logger
+from prefect.flow_runs import pause_flow_run
+from prefect.input import RunInput
+from pydantic import BaseModel, Field, WithJsonSchema, create_model
+
+from danvan_workflow.commands import parse_command
+from danvan_workflow.commands.base import Day, OptionalDay
+from danvan_workflow.core.vietnamese import format_date_long
+from danvan_workflow.errors import UserError
+
+M = TypeVar("M", bound=BaseModel)
+R = TypeVar("R")
+
+PAUSE_SECONDS = 24 * 3600  # an operator answers within the working day
+POLL_SECONDS = 2
+CONFIRM = "xac_nhan"
+CANCEL = "huy"
+_DAY_TYPES = (Day, OptionalDay)
+
+
+def _inline(schema: Any, defs: dict[str, Any]) -> Any:
+    """The field's schema with `$ref`s replaced by what they point to (enums, choices)."""
+    if isinstance(schema, dict):
+        ref = schema.get("$ref")
+        if isinstance(ref, str):
+            return _inline(defs.get(ref.rsplit("/", 1)[-1], {}), defs)
+        return {k: _inline(v, defs) for k, v in schema.items()}
+    if isinstance(schema, list):
+        return [_inline(x, defs) for x in schema]
+    return schema
+
+
+def form_for(model: type[BaseModel], values: dict[str, Any], description: str, *,
+             confirm: bool = False) -> type[RunInput]:
+    """The paused form: `model`'s fields (titles, descriptions, choices), filled with
+    `values`, any value accepted; plus "Xác nhận đúng" (when confirming) and "Hủy"."""
+    schema = model.model_json_schema()
+    defs = schema.get("$defs", {})
+    fields: dict[str, Any] = {}
+    for name, prop in schema.get("properties", {}).items():
+        info = model.model_fields[name]
+        shape = {k: v for k, v in _inline(prop, defs).items()
+                 if k not in ("title", "description", "default")}
+        default = values[name] if name in values else (
+            prop.get("default") if not info.is_required() else ...)
+        fields[name] = (Annotated[Any, WithJsonSchema(shape)],
+                        Field(default, title=info.title,
+                              description=info.description or prop.get("description")))
+    if confirm:
+        fields[CONFIRM] = (bool, Field(False, title="Xác nhận đúng",
+                                       description="Chọn khi các ngày và thông tin ở trên "
+                                                   "đúng; sửa ô nào sai rồi bấm Submit"))
+    fields[CANCEL] = (bool, Field(False, title="Hủy thao tác",
+                                  description="Chọn để bỏ thao tác này, không ghi gì"))
+    form: type[RunInput] = create_model(f"{model.__name__}Form", __base__=RunInput,
+                                        **fields)
+    form._description = description  # shown above the form
+    return form
+
+
+def _ask(model: type[BaseModel], values: dict[str, Any], description: str, *,
+         confirm: bool = False) -> dict[str, Any] | None:
+    """Pause until the operator answers; None when they cancel."""
+    form = form_for(model, values, description, confirm=confirm)
+    answer = pause_flow_run(wait_for_input=form, timeout=PAUSE_SECONDS,
+                            poll_interval=POLL_SECONDS)
+    data = answer.model_dump()
+    if data.pop(CANCEL, False):
+        return None
+    return {k: v for k, v in data.items() if v is not None and v != ""}
+
+
+def date_echo(cmd: BaseModel) -> str:
+    """Every date the command records, spelled out: 'Ngày nhận báo cáo: Thứ Năm, 03/12/2026'."""
+    lines = []
+    for name, info in type(cmd).model_fields.items():
+        value = getattr(cmd, name)
+        if value is not None and any(m in info.metadata for m in _metadata_of_days()):
+            lines.append(f"- {info.title or name}: **{format_date_long(value)}**")
+    return "\n".join(lines)
+
+
+def _metadata_of_days() -> list[Any]:
+    out: list[Any] = []
+    for t in _DAY_TYPES:
+        out += list(getattr(t, "__metadata__", ()))
+    return out
+
+
+def _initial(data: BaseModel | dict[str, Any] | None) -> dict[str, Any]:
+    if isinstance(data, BaseModel):
+        return data.model_dump(mode="json", exclude_none=True)
+    return {k: v for k, v in (data or {}).items() if v is not None and v != ""}
+
+
+def act(model: type[M], data: M | dict[str, Any] | None,
+        action: Callable[[M], R]) -> R | None:
+    """Carry out an operator action, asking again until it is right; None if cancelled."""
+    log = get_run_logger()
+    values = _initial(data)
+    problem: str | None = None
+    while True:
+        if problem is not None:
+            log.info("Chưa ghi được, hỏi lại người vận hành: %s", problem)
+            answer = _ask(model, values, f"**Chưa ghi được.** {problem}\n\n"
+                                         "Sửa ô bị lỗi (các ô khác giữ nguyên) rồi bấm "
+                                         "**Submit**; hoặc chọn **Hủy thao tác**.")
+            if answer is None:
+                break
+            values, problem = answer, None
+        try:
+            cmd = parse_command(model, values)
+        except UserError as exc:
+            problem = exc.render()
+            continue
+        echo = date_echo(cmd)
+        if echo:
+            answer = _ask(model, values, f"Kiểm tra trước khi ghi:\n\n{echo}\n\n"
+                                         "Đúng thì chọn **Xác nhận đúng** rồi bấm **Submit**.",
+                          confirm=True)
+            if answer is None:
+                break
+            confirmed = bool(answer.pop(CONFIRM, False))
+            if answer != values or not confirmed:
+                values = answer  # changed or not confirmed: check and echo again
+                continue
+        try:
+            return action(cmd)
+        except UserError as exc:
+            problem = exc.render()
+    log.info("Người vận hành đã hủy thao tác: không ghi gì.")
+    return None
