@@ -19,6 +19,7 @@ parser and comes back as a question, never as a validation traceback.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from typing import Annotated, Any, TypeVar
 
@@ -111,9 +112,20 @@ def _metadata_of_days() -> list[Any]:
     return out
 
 
+def _defaults(model: type[BaseModel]) -> dict[str, Any]:
+    props = model.model_json_schema().get("properties", {})
+    return {k: p["default"] for k, p in props.items() if p.get("default") not in (None, "")}
+
+
 def _initial(data: BaseModel | dict[str, Any] | None) -> dict[str, Any]:
+    """The values as the form shows them (dates day/month/year)."""
     if isinstance(data, BaseModel):
-        return data.model_dump(mode="json", exclude_none=True)
+        values = data.model_dump(mode="json", exclude_none=True)
+        for name in type(data).model_fields:
+            day = getattr(data, name)
+            if isinstance(day, dt.date):
+                values[name] = day.strftime("%d/%m/%Y")
+        return values
     return {k: v for k, v in (data or {}).items() if v is not None and v != ""}
 
 
@@ -121,7 +133,7 @@ def act(model: type[M], data: M | dict[str, Any] | None,
         action: Callable[[M], R]) -> R | None:
     """Carry out an operator action, asking again until it is right; None if cancelled."""
     log = get_run_logger()
-    values = _initial(data)
+    values = {**_defaults(model), **_initial(data)}  # as the form shows them
     problem: str | None = None
     while True:
         if problem is not None:

@@ -9,7 +9,6 @@ from pydantic import (
     BaseModel,
     BeforeValidator,
     ConfigDict,
-    PlainSerializer,
     ValidationError,
     WithJsonSchema,
 )
@@ -35,19 +34,13 @@ def _required_day(value: Any) -> dt.date:
     return day
 
 
-def _vn(day: dt.date | None) -> str | None:
-    return day.strftime("%d/%m/%Y") if day else None
-
-
 # A day in a form is text typed day/month/year: the browser's date picker would read
 # 03/12/2026 as March 12 in an en-US locale. Parsed by the one parser (inputs.as_date,
-# which also takes YYYY-MM-DD and dates from the CLI); shown back as DD/MM/YYYY.
+# which also takes YYYY-MM-DD and dates from the CLI).
 DAY_HINT = "ngày/tháng/năm, ví dụ 03/12/2026"
 _DAY_SCHEMA = WithJsonSchema({"type": "string", "description": DAY_HINT})
-Day = Annotated[dt.date, BeforeValidator(_required_day), _DAY_SCHEMA,
-                PlainSerializer(_vn, return_type=str, when_used="json")]
-OptionalDay = Annotated[dt.date | None, BeforeValidator(_day), _DAY_SCHEMA,
-                        PlainSerializer(_vn, return_type=str | None, when_used="json")]
+Day = Annotated[dt.date, BeforeValidator(_required_day), _DAY_SCHEMA]
+OptionalDay = Annotated[dt.date | None, BeforeValidator(_day), _DAY_SCHEMA]
 
 
 class Command(BaseModel):

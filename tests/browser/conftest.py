@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -177,31 +178,65 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         yield st
 
 
-@pytest.fixture(scope="module")
-def driver(stack: Stack, tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+def make_driver(profile: Path, locale: str = "vi-VN"):  # type: ignore[no-untyped-def]
+    """Headless Chromium from Debian's packages, with the browser's locale (which decides
+    how a native date input reads what is typed)."""
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
-    saved = os.environ.get("SE_OFFLINE")
-    os.environ["SE_OFFLINE"] = "true"  # Selenium Manager must not download anything
-    profile = tmp_path_factory.mktemp("chromium-profile")
     opts = webdriver.ChromeOptions()
     opts.binary_location = str(CHROMIUM)
     for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic",
                 "--no-first-run", "--disable-background-networking",
                 "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage",
-                "--window-size=1400,1000", "--lang=vi", f"--user-data-dir={profile}"):
+                "--window-size=1400,1000", f"--lang={locale}", f"--user-data-dir={profile}"):
         opts.add_argument(arg)
-    drv = webdriver.Chrome(service=Service(executable_path=str(CHROMEDRIVER)), options=opts)
+    opts.add_experimental_option("prefs", {"intl.accept_languages": locale})
+    return webdriver.Chrome(service=Service(executable_path=str(CHROMEDRIVER)), options=opts)
+
+
+@contextmanager
+def offline_selenium() -> Iterator[None]:
+    saved = os.environ.get("SE_OFFLINE")
+    os.environ["SE_OFFLINE"] = "true"  # Selenium Manager must not download anything
     try:
-        yield drv
+        yield
     finally:
-        drv.quit()
-        shutil.rmtree(profile, ignore_errors=True)
         if saved is None:
             os.environ.pop("SE_OFFLINE", None)
         else:
             os.environ["SE_OFFLINE"] = saved
+
+
+@pytest.fixture(scope="module")
+def driver(stack: Stack, tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    profile = tmp_path_factory.mktemp("chromium-profile")
+    with offline_selenium():
+        drv = make_driver(profile, "vi-VN")
+        try:
+            yield drv
+        finally:
+            drv.quit()
+            shutil.rmtree(profile, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def locale_driver(driver: Any, tmp_path_factory: pytest.TempPathFactory
+                  ) -> Iterator[Callable[[str], Any]]:
+    """A browser per locale: vi-VN is the module's browser, others are started on demand."""
+    drivers: dict[str, Any] = {"vi-VN": driver}
+
+    def get(locale: str) -> Any:
+        if locale not in drivers:
+            with offline_selenium():
+                drivers[locale] = make_driver(tmp_path_factory.mktemp(f"chromium-{locale}"),
+                                              locale)
+        return drivers[locale]
+
+    yield get
+    for locale, drv in drivers.items():
+        if locale != "vi-VN":
+            drv.quit()
 
 
 @pytest.hookimpl(hookwrapper=True)

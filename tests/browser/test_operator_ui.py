@@ -22,6 +22,7 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
+from danvan_workflow.core.vietnamese import format_date_long
 from danvan_workflow.db.models import AuditEntry, Deadline, Obligation, Plan, Submission, Unit
 from danvan_workflow.db.session import engine_for, session_scope
 from tests.browser.conftest import Stack
@@ -38,7 +39,13 @@ OPERATOR_DEPLOYMENTS = [
     "Ghi nhận báo cáo đã nộp", "Gia hạn – miễn báo cáo", "Yêu cầu báo cáo chuyên đề",
     "Đăng ký mô hình Dân vận khéo", "Duyệt mô hình", "Ghi kết quả kiểm tra",
     "Chấm điểm thi đua", "Gửi thông báo thử", "Xem tình hình một đơn vị",
+    "Rút lại báo cáo đã ghi nhận",
 ]
+WITHDRAW = "Rút lại báo cáo đã ghi nhận"
+DIALOG = "//div[@role='dialog']"
+# typed as an operator types it: day/month/year, both numbers <= 12, so a browser reading
+# mm/dd (en-US) would store 12/03/2026 if the form used its date picker
+TYPED, MEANT = "03/12/2026", dt.date(2026, 12, 3)
 SUBMIT = "Ghi nhận báo cáo đã nộp"
 DOC_NUMBER = "15-BC/ĐU"
 
@@ -138,9 +145,9 @@ class Operator:
                 f"/ancestor::div[contains(concat(' ', normalize-space(@class), ' '),"
                 f" ' schema-form-property ')][1]")
 
-    def fill_text(self, title: str, value: str) -> None:
+    def fill_text(self, title: str, value: str, within: str = "") -> None:
         """A text field by its Vietnamese title; `str | None` fields need 'str' first."""
-        prop = self.prop_xpath(title)
+        prop = within + self.prop_xpath(title)
         self.el(prop)
         from selenium.webdriver.common.by import By
 
@@ -152,17 +159,27 @@ class Operator:
         box.send_keys(value)
         self.wait.until(lambda _: box.get_attribute("value") == value)
 
-    def fill_date(self, title: str, day: dt.date) -> None:
-        """A native date input: its typing order follows the browser locale, so set the
-        ISO value and fire the events the form listens to."""
-        box = self.el(f"{self.prop_xpath(title)}//input[@type='date']")
-        self.d.execute_script(
-            "const el = arguments[0];"
-            "Object.getOwnPropertyDescriptor(HTMLInputElement.prototype, 'value')"
-            ".set.call(el, arguments[1]);"
-            "el.dispatchEvent(new Event('input', {bubbles: true}));"
-            "el.dispatchEvent(new Event('change', {bubbles: true}));", box, day.isoformat())
-        self.wait.until(lambda _: box.get_attribute("value") == day.isoformat())
+    def switch_on(self, title: str, within: str = DIALOG) -> None:
+        """A yes/no field (a switch) by its title."""
+        switch = f"{within}{self.prop_xpath(title)}//label[@role='switch']"
+        self.click(switch)
+        self.wait.until(lambda _: self.el(switch).get_attribute("aria-checked") == "true")
+
+    def answer(self, run_id: str, fills: dict[str, str], *, confirm: bool,
+               expect: list[str], shot: str) -> None:
+        """The paused run: Resume, read the form's question, correct fields, confirm,
+        Submit — as an operator does."""
+        self.open_run(run_id)
+        self.see("Paused")
+        self.button("Resume")
+        for text in expect:
+            self.el(f"{DIALOG}//*[contains(normalize-space(.), {xp_literal(text)})]")
+        for title, value in fills.items():
+            self.fill_text(title, value, within=DIALOG)
+        if confirm:
+            self.switch_on("Xác nhận đúng")
+        self.shot(shot)
+        self.button("Submit", within=DIALOG)
 
     def fill_json(self, parameters: dict[str, Any]) -> None:
         """Parameters ⋮ → Use JSON input, then type the JSON."""
@@ -220,9 +237,21 @@ class Api:
         return wait_until(lambda: (r := self.run(run_id))["state_type"] in FINAL and r,
                           timeout, f"flow run {run_id} to finish")
 
-    def state(self, run_id: str, state_type: str) -> dict[str, Any]:
-        return wait_until(lambda: (r := self.run(run_id))["state_type"] == state_type and r,
-                          RUN_TIMEOUT, f"flow run {run_id} to be {state_type}")
+    def state(self, run_id: str, state_type: str, seen: set[str] | None = None
+              ) -> dict[str, Any]:
+        """Wait for `state_type` in a state not in `seen` (a run pauses more than once)."""
+        seen = seen if seen is not None else set()
+
+        def reached() -> dict[str, Any] | None:
+            r = self.run(run_id)
+            if r["state_type"] in FINAL and r["state_type"] != state_type:
+                raise AssertionError(f"run ended {r['state_type']}: {r['state']}")
+            ok = r["state_type"] == state_type and r["state"]["id"] not in seen
+            return r if ok else None
+
+        r = wait_until(reached, RUN_TIMEOUT, f"flow run {run_id} to be {state_type}")
+        seen.add(r["state"]["id"])
+        return r
 
     def artifacts(self, run_id: str) -> list[dict[str, Any]]:
         r = self.http.post("/artifacts/filter",
@@ -270,8 +299,13 @@ def api(stack: Stack) -> Iterator[Api]:
     a.http.close()
 
 
-def pick_deadline(db_url: str, exclude: int | None = None) -> dict[str, Any]:
-    """A real open 19-KH/BCĐ deadline whose period began more than a month ago."""
+_picked: set[int] = set()
+
+
+def pick_deadline(db_url: str, exclude: int | None = None,
+                  skip_submitted: bool = False) -> dict[str, Any]:
+    """A real open 19-KH/BCĐ deadline whose period began more than a month ago (each
+    call with `skip_submitted` a different one)."""
     today = dt.date.today()
     with session_scope(engine_for(db_url)) as s:
         row = s.execute(
@@ -281,12 +315,15 @@ def pick_deadline(db_url: str, exclude: int | None = None) -> dict[str, Any]:
             .join(Plan, Obligation.plan_id == Plan.id).join(Unit, Deadline.unit_id == Unit.id)
             .where(Plan.code == "19-KH/BCĐ", Deadline.status == "open",
                    Deadline.id != (exclude or -1),
+                   Deadline.id.not_in(_picked if skip_submitted else set()),
                    Deadline.period_start.is_not(None), Deadline.due_on.is_not(None),
                    Deadline.period_start < today - dt.timedelta(days=30),
                    Deadline.due_on > Deadline.period_start + dt.timedelta(days=30))
             .order_by(Deadline.due_on.desc(), Unit.code)).first()
     assert row is not None, "the shipped config has no open 19-KH/BCĐ deadline"
     keys = ("id", "plan", "obligation", "unit", "period", "period_start", "due_on")
+    if skip_submitted:
+        _picked.add(row[0])
     return dict(zip(keys, row, strict=True))
 
 
@@ -299,6 +336,9 @@ def open_deadline(stack: Stack) -> dict[str, Any]:
 
 
 def test_operator_deployments_are_listed(ui: Operator) -> None:
+    ui.d.get(ui.stack.ui)  # the address the guide gives opens the interface it describes
+    ui.el("//a[contains(@href, '/deployments')]")
+    assert "/v2" not in ui.d.current_url, ui.d.current_url
     ui.open_deployments()
     ui.see(SUBMIT)
     ui.shot("01-danh-sach-thao-tac")
@@ -306,10 +346,25 @@ def test_operator_deployments_are_listed(ui: Operator) -> None:
         ui.search_deployment(name)
 
 
-def test_record_submission_through_the_form(ui: Operator, api: Api,
-                                            open_deadline: dict[str, Any]) -> None:
-    dl = open_deadline
-    received = min(dl["due_on"], dt.date.today()) - dt.timedelta(days=1)
+def _received(dl: dict[str, Any]) -> tuple[str, dt.date]:
+    """03/12/2026 when the deadline's period has begun by then (it has, for the shipped
+    plans, from that day on); otherwise yesterday."""
+    if dl["period_start"] <= MEANT <= dt.date.today():
+        return TYPED, MEANT
+    day = dt.date.today() - dt.timedelta(days=1)
+    return day.strftime("%d/%m/%Y"), day
+
+
+@pytest.mark.parametrize("locale", ["vi-VN", "en-US"])
+def test_record_submission_through_the_form(locale: str, stack: Stack, api: Api,
+                                            shots: Path, locale_driver: Any) -> None:
+    """The operator types the date day/month/year; whatever the browser's locale, the
+    date is echoed back spelled out, confirmed, and stored as meant."""
+    ui = Operator(locale_driver(locale), stack, shots / locale)
+    ui.shots.mkdir(exist_ok=True)
+    dl = pick_deadline(stack.db_url, exclude=None if locale == "vi-VN" else -1,
+                       skip_submitted=True)
+    typed, meant = _received(dl)
     dep = api.deployment_id(SUBMIT)
     before = {r["id"] for r in api.runs(dep)}
 
@@ -319,24 +374,31 @@ def test_record_submission_through_the_form(ui: Operator, api: Api,
     ui.fill_text("Mã nghĩa vụ báo cáo", dl["obligation"])
     ui.fill_text("Mã đơn vị báo cáo", dl["unit"])
     ui.fill_text("Mã kỳ báo cáo", dl["period"])
-    ui.fill_date("Ngày nhận báo cáo", received)
+    ui.fill_text("Ngày nhận báo cáo", typed)
     ui.fill_text("Số văn bản", DOC_NUMBER)
     ui.d.execute_script("arguments[0].scrollIntoView({block: 'center'})",
                         ui.el(ui.prop_xpath("Số văn bản")))
     ui.shot("03-ghi-nhan-form-da-dien")
+    start = counts(stack.db_url)
     ui.submit_form()
 
-    run = api.final(api.new_run(dep, before)["id"])
+    run_id = api.new_run(dep, before)["id"]
+    seen: set[str] = set()
+    api.state(run_id, "PAUSED", seen)
+    assert counts(stack.db_url) == start  # nothing written before the date is confirmed
+    spelled = f"Ngày nhận báo cáo: {format_date_long(meant)}"
+    ui.answer(run_id, {}, confirm=True, expect=[spelled], shot="04-xac-nhan-ngay")
+    run = api.final(run_id)
     assert run["state_type"] == "COMPLETED", run["state"]
-    assert run["parameters"]["data"]["received_on"] == received.isoformat()
+    assert run["parameters"]["data"]["received_on"] == typed
 
-    with session_scope(engine_for(ui.stack.db_url)) as s:
+    with session_scope(engine_for(stack.db_url)) as s:
         d = s.get(Deadline, dl["id"])
         assert d is not None
         assert d.status in ("submitted_on_time", "submitted_late")
         sub = s.execute(select(Submission).where(Submission.deadline_id == dl["id"])).scalar_one()
         assert sub.document_number == DOC_NUMBER
-        assert sub.received_on == received
+        assert sub.received_on == meant
         assert sub.recorded_by == "prefect-ui"
         status = d.status
 
@@ -345,68 +407,91 @@ def test_record_submission_through_the_form(ui: Operator, api: Api,
     label = {"submitted_on_time": "Đã nộp đúng hạn", "submitted_late": "Đã nộp trễ hạn"}[status]
     assert "Đã ghi nhận báo cáo" in text and dl["unit"] in text and label in text, text
     assert status not in text, "internal status codes must not reach the operator"
+    if locale == "en-US":
+        return
 
     ui.open_run(run["id"])
     ui.see("Completed")
     ui.tab("Artifacts")
     ui.see("danvan-thao-tac")
-    ui.shot("04-ghi-nhan-ket-qua")
+    ui.shot("05-ghi-nhan-ket-qua")
     art = next(a for a in arts if a["key"] == "danvan-thao-tac")
     ui.d.get(f"{ui.stack.ui}/artifacts/artifact/{art['id']}")  # = a click on the card
     ui.see("Đã ghi nhận báo cáo của")
     ui.see(dl["unit"])
-    ui.shot("05-ghi-nhan-artifact")
+    ui.shot("06-ghi-nhan-artifact")
+
+    # recorded by mistake: withdrawn through its form, with the reason
+    dep = api.deployment_id(WITHDRAW)
+    before = {r["id"] for r in api.runs(dep)}
+    ui.open_custom_run(WITHDRAW)
+    ui.fill_text("Số hạn báo cáo", str(dl["id"]))
+    ui.fill_text("Lý do rút lại", "Ghi nhầm: báo cáo của đơn vị khác")
+    ui.shot("07-rut-lai-form")
+    ui.submit_form()
+    run = api.final(api.new_run(dep, before)["id"])
+    assert run["state_type"] == "COMPLETED", run["state"]
+    with session_scope(engine_for(stack.db_url)) as s:
+        d = s.get(Deadline, dl["id"])
+        assert d is not None and d.status == "open"
+        assert s.execute(select(Submission).where(Submission.deadline_id == dl["id"])
+                         ).scalar_one_or_none() is None
+        trail = s.execute(select(AuditEntry.action, AuditEntry.note).where(
+            AuditEntry.entity == "deadline", AuditEntry.entity_id == str(dl["id"]))
+            .order_by(AuditEntry.id)).all()
+    assert [a for a, _ in trail][-2:] == ["deadline.submitted", "deadline.submission_withdrawn"]
+    assert trail[-1][1] == "Ghi nhầm: báo cáo của đơn vị khác"
+    ui.open_run(run["id"])
+    ui.see("Completed")
+    ui.shot("08-rut-lai-xong")
 
 
-def test_bad_input_is_refused_and_nothing_changes(ui: Operator, api: Api,
-                                                  open_deadline: dict[str, Any]) -> None:
+def test_mistakes_are_asked_again_and_corrected_in_the_browser(
+        ui: Operator, api: Api) -> None:
+    """An impossible date and an unknown unit: the run pauses with the form, the problem
+    named in Vietnamese; the operator corrects each in the browser and the run completes.
+    No Failed run, no traceback, nothing written before the corrections."""
+    dl = pick_deadline(ui.stack.db_url, skip_submitted=True, exclude=-2)
+    typed, meant = _received(dl)
     dep = api.deployment_id(SUBMIT)
-    other = pick_deadline(ui.stack.db_url, exclude=open_deadline["id"])
-    good = {k: other[k] for k in ("plan", "obligation", "unit", "period")}
-    good["document_number"] = "16-BC/ĐU"
     start = counts(ui.stack.db_url)
-
-    def run_form(unit: str, received: dt.date, shot: str) -> dict[str, Any]:
-        before = {r["id"] for r in api.runs(dep)}
-        ui.open_custom_run(SUBMIT)
-        ui.fill_text("Số kế hoạch", good["plan"])
-        ui.fill_text("Mã nghĩa vụ báo cáo", good["obligation"])
-        ui.fill_text("Mã đơn vị báo cáo", unit)
-        ui.fill_text("Mã kỳ báo cáo", good["period"])
-        ui.fill_date("Ngày nhận báo cáo", received)
-        ui.submit_form()
-        run = api.final(api.new_run(dep, before)["id"])
-        assert run["state_type"] == "FAILED", run["state"]
-        ui.open_run(run["id"])
-        ui.see("Failed")
-        ui.shot(shot)
-        return run
-
-    # 1. an unknown unit code: the run fails, the message names the field `unit`
-    run = run_form("TN.KHONG_CO", dt.date.today() - dt.timedelta(days=1), "06-loi-ma-don-vi")
-    msg = run["state"]["message"] or ""
-    assert "trường 'unit'" in msg and "TN.KHONG_CO" in msg, msg
-    assert "TN.KHONG_CO" in api.logs(run["id"])
-    ui.see("trường 'unit'")
-
-    # 2. a received date before the period began: the run fails naming `received_on`
-    early = other["period_start"] - dt.timedelta(days=3)
-    run = run_form(other["unit"], early, "07-loi-ngay-truoc-ky")
-    msg = run["state"]["message"] or ""
-    assert "trường 'received_on'" in msg and "trước khi kỳ báo cáo bắt đầu" in msg, msg
-
-    # 3. a date in the wrong format (JSON input): the form refuses, no run is created
     before = {r["id"] for r in api.runs(dep)}
     ui.open_custom_run(SUBMIT)
-    ui.fill_json({"data": {**good, "received_on": "10/06/2026"}})
+    ui.fill_text("Số kế hoạch", dl["plan"])
+    ui.fill_text("Mã nghĩa vụ báo cáo", dl["obligation"])
+    ui.fill_text("Mã đơn vị báo cáo", "TN.KHONG_CO")
+    ui.fill_text("Mã kỳ báo cáo", dl["period"])
+    ui.fill_text("Ngày nhận báo cáo", "31/02/2026")
     ui.submit_form()
-    ui.see("received_on")
-    ui.see("'10/06/2026' is not a 'date'")
-    ui.shot("08-loi-dinh-dang-ngay")
-    assert "/run" in ui.d.current_url  # still on the form
-    assert {r["id"] for r in api.runs(dep)} == before
+    run_id = api.new_run(dep, before)["id"]
+    seen: set[str] = set()
 
+    api.state(run_id, "PAUSED", seen)  # 1. the impossible date
     assert counts(ui.stack.db_url) == start
+    ui.answer(run_id, {"Ngày nhận báo cáo": typed}, confirm=False,
+              expect=["Chưa ghi được", "trường 'received_on'", "'31/02/2026' không hợp lệ"],
+              shot="09-hoi-lai-ngay")
+    api.state(run_id, "PAUSED", seen)  # 2. the date, spelled out
+    ui.answer(run_id, {}, confirm=True, expect=[format_date_long(meant)],
+              shot="10-xac-nhan-ngay")
+    api.state(run_id, "PAUSED", seen)  # 3. the unknown unit
+    assert counts(ui.stack.db_url) == start
+    ui.answer(run_id, {"Mã đơn vị báo cáo": dl["unit"]}, confirm=False,
+              expect=["Chưa ghi được", "trường 'unit'", "TN.KHONG_CO"], shot="11-hoi-lai-don-vi")
+    api.state(run_id, "PAUSED", seen)  # 4. the corrected values, confirmed
+    ui.answer(run_id, {}, confirm=True, expect=[format_date_long(meant)],
+              shot="12-xac-nhan-lai")
+    run = api.final(run_id)
+    assert run["state_type"] == "COMPLETED", run["state"]
+    logs = api.logs(run_id)
+    assert "Traceback" not in logs and "TN.KHONG_CO" in logs
+    with session_scope(engine_for(ui.stack.db_url)) as s:
+        sub = s.execute(select(Submission).where(Submission.deadline_id == dl["id"])).scalar_one()
+    assert sub.received_on == meant
+    after = counts(ui.stack.db_url)
+    assert after["submissions"] == start["submissions"] + 1
+    failed = [r for r in api.runs(dep) if r["state_type"] == "FAILED"]
+    assert not failed, [r["state"] for r in failed]
 
 
 def test_paused_confirmation_is_resumed_in_the_ui(ui: Operator, api: Api) -> None:
