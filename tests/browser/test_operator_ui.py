@@ -172,14 +172,34 @@ class Operator:
         self.open_run(run_id)
         self.see("Paused")
         self.button("Resume")
-        for text in expect:
-            self.el(f"{DIALOG}//*[contains(normalize-space(.), {xp_literal(text)})]")
+        found = [self.el(f"{DIALOG}//*[contains(normalize-space(.), {xp_literal(text)})]"
+                         f"[not(*[contains(normalize-space(.), {xp_literal(text)})])]")
+                 for text in expect]
+        if found:  # the question, at the top of the form, in the picture
+            self.d.execute_script("arguments[0].scrollIntoView({block: 'start'})", found[0])
+        self.shot(shot)
         for title, value in fills.items():
             self.fill_text(title, value, within=DIALOG)
         if confirm:
             self.switch_on("Xác nhận đúng")
-        self.shot(shot)
-        self.button("Submit", within=DIALOG)
+        self.submit_dialog()
+
+    def submit_dialog(self, attempts: int = 3) -> None:
+        """Submit; if the server was busy (the UI says "Something went wrong" and keeps the
+        dialog open), submit again, as an operator would."""
+        from selenium.common.exceptions import TimeoutException
+        from selenium.webdriver.common.by import By
+        from selenium.webdriver.support.ui import WebDriverWait
+
+        for attempt in range(attempts):
+            self.button("Submit", within=DIALOG)
+            try:
+                WebDriverWait(self.d, UI_TIMEOUT / 2).until(
+                    lambda d: not d.find_elements(By.XPATH, DIALOG))
+                return
+            except TimeoutException:
+                if attempt == attempts - 1:
+                    raise
 
     def fill_json(self, parameters: dict[str, Any]) -> None:
         """Parameters ⋮ → Use JSON input, then type the JSON."""
@@ -506,7 +526,7 @@ def test_paused_confirmation_is_resumed_in_the_ui(ui: Operator, api: Api) -> Non
 
     ui.open_run(run_id)
     ui.see("Paused")
-    ui.shot("09-cho-xac-nhan")
+    ui.shot("13-cho-xac-nhan")
     ui.button("Resume")
     dialog = "//div[@role='dialog']"
     ui.el(f"{dialog}//*[contains(normalize-space(.), 'thông báo kỳ báo cáo. Đồng ý gửi?')]")
@@ -515,7 +535,7 @@ def test_paused_confirmation_is_resumed_in_the_ui(ui: Operator, api: Api) -> Non
                   .get_attribute("aria-checked") == "true")
     note = ui.el(f"{dialog}{ui.prop_xpath('Ghi chú')}//textarea")
     note.send_keys("Đồng ý, gửi theo kế hoạch")
-    ui.shot("10-xac-nhan-form")
+    ui.shot("14-xac-nhan-form")
     ui.button("Submit", within=dialog)
 
     run = api.final(run_id)
@@ -531,7 +551,7 @@ def test_paused_confirmation_is_resumed_in_the_ui(ui: Operator, api: Api) -> Non
     art = next(a for a in arts if a["key"] == "danvan-ky-bao-cao")
     ui.d.get(f"{ui.stack.ui}/artifacts/artifact/{art['id']}")
     ui.see("đã ghi vào hộp thư đi")
-    ui.shot("11-xac-nhan-xong")
+    ui.shot("15-xac-nhan-xong")
 
 
 def _outbox(db_url: str) -> int:
