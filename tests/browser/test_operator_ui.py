@@ -175,8 +175,12 @@ class Operator:
         found = [self.el(f"{DIALOG}//*[contains(normalize-space(.), {xp_literal(text)})]"
                          f"[not(*[contains(normalize-space(.), {xp_literal(text)})])]")
                  for text in expect]
-        if found:  # the question, at the top of the form, in the picture
-            self.d.execute_script("arguments[0].scrollIntoView({block: 'start'})", found[0])
+        assert len(found) == len(expect)
+        # the question is above the form; the first field takes the focus and scrolls it
+        # away: show it in the picture as the operator sees it on opening
+        body = self.el(f"{DIALOG}//div[contains(@class, 'p-modal__body')]")
+        self.wait.until(lambda d: d.execute_script(
+            "arguments[0].scrollTop = 0; return arguments[0].scrollTop === 0;", body))
         self.shot(shot)
         for title, value in fills.items():
             self.fill_text(title, value, within=DIALOG)
