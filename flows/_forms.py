@@ -56,37 +56,46 @@ def _inline(schema: Any, defs: dict[str, Any]) -> Any:
 
 
 def form_for(model: type[BaseModel], values: dict[str, Any], description: str, *,
-             confirm: bool = False) -> type[RunInput]:
+             confirm: bool = False, problem: str | None = None,
+             field: str | None = None) -> type[RunInput]:
     """The paused form: `model`'s fields (titles, descriptions, choices), filled with
-    `values`, any value accepted; plus "Xác nhận đúng" (when confirming) and "Hủy"."""
+    `values`, any value accepted.
+
+    The question comes first, as the description of the form's first field ("Xác nhận
+    đúng" when confirming, "Hủy thao tác" otherwise): Prefect's V1 resume dialog does not
+    always show a long form's own description. The field at fault repeats the problem.
+    """
     schema = model.model_json_schema()
     defs = schema.get("$defs", {})
     fields: dict[str, Any] = {}
+    if confirm:
+        fields[CONFIRM] = (bool, Field(False, title="Xác nhận đúng",
+                                       description=f"{description}"))
+    fields[CANCEL] = (bool, Field(False, title="Hủy thao tác", description=(
+        description if not confirm else "Chọn để bỏ thao tác này, không ghi gì")))
     for name, prop in schema.get("properties", {}).items():
         info = model.model_fields[name]
         shape = {k: v for k, v in _inline(prop, defs).items()
                  if k not in ("title", "description", "default")}
         default = values[name] if name in values else (
             prop.get("default") if not info.is_required() else ...)
+        text = info.description or prop.get("description")
+        if problem and field and field.split(".")[0] == name:
+            text = f"**⚠ {problem}**" + (f" — {text}" if text else "")
         fields[name] = (Annotated[Any, WithJsonSchema(shape)],
-                        Field(default, title=info.title,
-                              description=info.description or prop.get("description")))
-    if confirm:
-        fields[CONFIRM] = (bool, Field(False, title="Xác nhận đúng",
-                                       description="Chọn khi các ngày và thông tin ở trên "
-                                                   "đúng; sửa ô nào sai rồi bấm Submit"))
-    fields[CANCEL] = (bool, Field(False, title="Hủy thao tác",
-                                  description="Chọn để bỏ thao tác này, không ghi gì"))
+                        Field(default, title=info.title, description=text))
     form: type[RunInput] = create_model(f"{model.__name__}Form", __base__=RunInput,
                                         **fields)
-    form._description = description  # shown above the form
+    form._description = description  # shown above the form where the UI shows it
     return form
 
 
 def _ask(model: type[BaseModel], values: dict[str, Any], description: str, *,
-         confirm: bool = False) -> dict[str, Any] | None:
+         confirm: bool = False, problem: UserError | None = None) -> dict[str, Any] | None:
     """Pause until the operator answers; None when they cancel."""
-    form = form_for(model, values, description, confirm=confirm)
+    form = form_for(model, values, description, confirm=confirm,
+                    problem=problem.message if problem else None,
+                    field=problem.field if problem else None)
     answer = pause_flow_run(wait_for_input=form, timeout=PAUSE_SECONDS,
                             poll_interval=POLL_SECONDS)
     data = answer.model_dump()
@@ -134,25 +143,27 @@ def act(model: type[M], data: M | dict[str, Any] | None,
     """Carry out an operator action, asking again until it is right; None if cancelled."""
     log = get_run_logger()
     values = {**_defaults(model), **_initial(data)}  # as the form shows them
-    problem: str | None = None
+    problem: UserError | None = None
     while True:
         if problem is not None:
-            log.info("Chưa ghi được, hỏi lại người vận hành: %s", problem)
-            answer = _ask(model, values, f"**Chưa ghi được.** {problem}\n\n"
+            log.info("Chưa ghi được, hỏi lại người vận hành: %s", problem.render())
+            answer = _ask(model, values, f"**Chưa ghi được.** {problem.render()}\n\n"
                                          "Sửa ô bị lỗi (các ô khác giữ nguyên) rồi bấm "
-                                         "**Submit**; hoặc chọn **Hủy thao tác**.")
+                                         "**Submit**; hoặc bật **Hủy thao tác** để bỏ.",
+                          problem=problem)
             if answer is None:
                 break
             values, problem = answer, None
         try:
             cmd = parse_command(model, values)
         except UserError as exc:
-            problem = exc.render()
+            problem = exc
             continue
         echo = date_echo(cmd)
         if echo:
             answer = _ask(model, values, f"Kiểm tra trước khi ghi:\n\n{echo}\n\n"
-                                         "Đúng thì chọn **Xác nhận đúng** rồi bấm **Submit**.",
+                                         "Đúng thì bật **Xác nhận đúng** rồi bấm **Submit**; "
+                                         "sai thì sửa ô bên dưới.",
                           confirm=True)
             if answer is None:
                 break
@@ -163,6 +174,6 @@ def act(model: type[M], data: M | dict[str, Any] | None,
         try:
             return action(cmd)
         except UserError as exc:
-            problem = exc.render()
+            problem = exc
     log.info("Người vận hành đã hủy thao tác: không ghi gì.")
     return None

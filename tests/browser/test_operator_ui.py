@@ -176,11 +176,13 @@ class Operator:
                          f"[not(*[contains(normalize-space(.), {xp_literal(text)})])]")
                  for text in expect]
         assert len(found) == len(expect)
-        # the question is above the form; the first field takes the focus and scrolls it
-        # away: show it in the picture as the operator sees it on opening
-        body = self.el(f"{DIALOG}//div[contains(@class, 'p-modal__body')]")
+        # the question is the first field's text (flows/_forms.py): in the picture
+        first = self.el(f"({DIALOG}//div[contains(concat(' ', normalize-space(@class), ' '),"
+                        f" ' schema-form-property ')])[1]")
         self.wait.until(lambda d: d.execute_script(
-            "arguments[0].scrollTop = 0; return arguments[0].scrollTop === 0;", body))
+            "arguments[0].scrollIntoView({block: 'start'});"
+            "const r = arguments[0].getBoundingClientRect(); return r.height > 0 && r.top < 200;",
+            first))
         self.shot(shot)
         for title, value in fills.items():
             self.fill_text(title, value, within=DIALOG)
