@@ -38,6 +38,7 @@ KEYS = {
     "rate_plan": "danvan-ty-le-dung-han-ke-hoach",
     "quota": "danvan-dan-van-kheo-chi-tieu",
     "outbox": "danvan-hop-thu-di",
+    "rollup": "danvan-tong-hop-theo-dia-ban",
     "summary": "danvan-quet-hang-ngay",
 }
 
@@ -73,8 +74,9 @@ def upcoming(session: Session, day: dt.date, days: int = 14) -> Table:
         session, start=day, end=day + dt.timedelta(days=days), include_continuous=False))
         if d.status in OPEN_STATES]
     items.sort(key=lambda d: (d.reporter_code, d.due_on or day))
-    rows = [{"Đơn vị": f"{d.reporter_name} ({d.reporter_code})", "Hạn": _d(d.due_on),
-             "Còn lại": d.left_text(day, cal), "Nội dung": d.title, "Kỳ": d.period_label,
+    rows = [{"Số hạn": d.id, "Đơn vị": f"{d.reporter_name} ({d.reporter_code})",
+             "Hạn": _d(d.due_on), "Còn lại": d.left_text(day, cal), "Nội dung": d.title,
+             "Kỳ": d.period_label,
              "Nơi nhận": d.recipient_code, "Kế hoạch": d.plan_code} for d in items[:MAX_ROWS]]
     return Table(KEYS["upcoming"], f"Hạn báo cáo {days} ngày tới (từ {_d(day)}), theo đơn vị",
                  rows, len(items),
@@ -86,10 +88,13 @@ def overdue(session: Session, day: dt.date) -> Table:
     items = [d for d in _current(session, list_deadlines(
         session, end=day - dt.timedelta(days=1), include_continuous=False))
         if d.status in OPEN_STATES and d.due_on is not None]
-    rows = [{"Đơn vị": f"{d.reporter_name} ({d.reporter_code})", "Hạn": _d(d.due_on),
-             "Quá hạn": d.left_text(day, cal), "Nội dung": d.title, "Kỳ": d.period_label,
+    items.reverse()  # the most recent first: this year's before the years behind
+    rows = [{"Số hạn": d.id, "Đơn vị": f"{d.reporter_name} ({d.reporter_code})",
+             "Hạn": _d(d.due_on), "Quá hạn": d.left_text(day, cal), "Nội dung": d.title,
+             "Kỳ": d.period_label,
              "Nơi nhận": d.recipient_code, "Kế hoạch": d.plan_code} for d in items[:MAX_ROWS]]
-    return Table(KEYS["overdue"], f"Báo cáo quá hạn chưa nộp (đến {_d(day)})", rows, len(items),
+    return Table(KEYS["overdue"], f"Báo cáo quá hạn chưa nộp (đến {_d(day)}), mới nhất trước; "
+                 "“Số hạn” dùng khi ghi nhận, gia hạn hoặc miễn", rows, len(items),
                  unconfirmed_note(cal, (d.due_on for d in items[:MAX_ROWS]), day))
 
 
@@ -126,6 +131,24 @@ def rates_by_plan(session: Session, day: dt.date) -> Table:
         .group_by(P.code, P.title).order_by(P.code)).tuples().all()
     return Table(KEYS["rate_plan"], "Tỷ lệ nộp báo cáo đúng hạn theo kế hoạch (các hạn đã đến)",
                  _rate_rows(list(rows), "Kế hoạch"), len(rows))
+
+
+def rollup(session: Session, day: dt.date) -> Table:
+    """Totals by province → district → unit, following the unit hierarchy."""
+    from danvan_workflow.services.rollup import rollup as rollup_rows
+
+    rows = []
+    for r in rollup_rows(session, day):
+        rate = r.rate
+        rows.append({"Cấp": r.level_word,
+                     "Đơn vị và các đơn vị trực thuộc": "— " * r.depth + f"{r.name} ({r.code})",
+                     "Số đơn vị": r.units, "Đúng hạn": r.on_time, "Trễ hạn": r.late,
+                     "Quá hạn chưa nộp": r.overdue, "Tổng số hạn": r.total,
+                     "Tỷ lệ đúng hạn": format_percent(rate) if rate is not None else "—",
+                     "Quá hạn nhiều nhất": "; ".join(r.worst) or "—"})
+    return Table(KEYS["rollup"], "Tổng hợp theo địa bàn (tỉnh → huyện → đơn vị), các hạn đã "
+                 f"đến ngày {_d(day)}; mỗi dòng gồm cả các đơn vị trực thuộc",
+                 rows[:MAX_ROWS], len(rows))
 
 
 def quotas(session: Session, year: int) -> Table:
@@ -165,8 +188,9 @@ def due_messages(session: Session) -> int:
 
 
 def all_tables(session: Session, day: dt.date) -> list[Table]:
-    return [upcoming(session, day), overdue(session, day), rates_by_unit(session, day),
-            rates_by_plan(session, day), quotas(session, day.year), outbox(session)]
+    return [upcoming(session, day), overdue(session, day), rollup(session, day),
+            rates_by_unit(session, day), rates_by_plan(session, day), quotas(session, day.year),
+            outbox(session)]
 
 
 def count_due_messages() -> int:

@@ -226,7 +226,28 @@ def serve_all(limit: int | None = None) -> None:
     from flows.deployments import all_deployments
 
     ensure_crash_automation(enable_heartbeats())
+    publish_dashboards_soon()
     serve(*all_deployments(), limit=limit, print_starting_message=True)
+
+
+DASHBOARDS_DEPLOYMENT = "publish-dashboards/Cập nhật bảng theo dõi"
+
+
+def publish_dashboards_soon() -> None:
+    """Publish the dashboards as the engine starts (in a thread, beside `serve`), so an
+    operator finds them at once instead of after the next 07:30 sweep. A failure is
+    logged and does not stop the engine."""
+    import threading
+
+    def run() -> None:
+        from flows.dashboards import refresh_dashboards
+
+        try:
+            refresh_dashboards()
+        except Exception:  # the engine serves on; the run shows as Failed with its cause
+            log.exception("publishing the dashboards at start failed")
+
+    threading.Thread(target=run, name="danvan-dashboards-at-start", daemon=True).start()
 
 
 def up(port: int = 4200, host: str = "127.0.0.1", no_server: bool = False,
@@ -292,6 +313,9 @@ def deploy(pool: str, project_dir: Path | None = None) -> list[str]:
                            schedules=s.schedules or None, parameters=s.parameters or None)
         names.append(f"{s.flow.name}/{s.name}")
     ensure_crash_automation(seconds)
+    from prefect.deployments import run_deployment
+
+    run_deployment(DASHBOARDS_DEPLOYMENT, timeout=0)  # a worker publishes them at once
     return names
 
 

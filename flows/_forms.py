@@ -32,6 +32,7 @@ from danvan_workflow.commands import parse_command
 from danvan_workflow.commands.base import Day, OptionalDay
 from danvan_workflow.core.vietnamese import format_date_long
 from danvan_workflow.errors import UserError
+from danvan_workflow.services.choices import Choice
 
 M = TypeVar("M", bound=BaseModel)
 R = TypeVar("R")
@@ -57,7 +58,7 @@ def _inline(schema: Any, defs: dict[str, Any]) -> Any:
 
 def form_for(model: type[BaseModel], values: dict[str, Any], description: str, *,
              confirm: bool = False, problem: str | None = None,
-             field: str | None = None) -> type[RunInput]:
+             field: str | None = None, choice: Choice | None = None) -> type[RunInput]:
     """The paused form: `model`'s fields (titles, descriptions, choices), filled with
     `values`, any value accepted.
 
@@ -80,10 +81,14 @@ def form_for(model: type[BaseModel], values: dict[str, Any], description: str, *
         default = values[name] if name in values else (
             prop.get("default") if not info.is_required() else ...)
         text = info.description or prop.get("description")
+        title = info.title
         if problem and field and field.split(".")[0] == name:
             text = f"**⚠ {problem}**" + (f" — {text}" if text else "")
+        if choice is not None and choice.field == name:  # a list to pick from
+            shape, default = {"type": "string", "enum": list(choice.options)}, ...
+            title, text = choice.title, "Chọn một dòng trong danh sách"
         fields[name] = (Annotated[Any, WithJsonSchema(shape)],
-                        Field(default, title=info.title, description=text))
+                        Field(default, title=title, description=text))
     form: type[RunInput] = create_model(f"{model.__name__}Form", __base__=RunInput,
                                         **fields)
     form._description = description  # shown above the form where the UI shows it
@@ -91,11 +96,12 @@ def form_for(model: type[BaseModel], values: dict[str, Any], description: str, *
 
 
 def _ask(model: type[BaseModel], values: dict[str, Any], description: str, *,
-         confirm: bool = False, problem: UserError | None = None) -> dict[str, Any] | None:
+         confirm: bool = False, problem: UserError | None = None,
+         choice: Choice | None = None) -> dict[str, Any] | None:
     """Pause until the operator answers; None when they cancel."""
     form = form_for(model, values, description, confirm=confirm,
                     problem=problem.message if problem else None,
-                    field=problem.field if problem else None)
+                    field=problem.field if problem else None, choice=choice)
     answer = pause_flow_run(wait_for_input=form, timeout=PAUSE_SECONDS,
                             poll_interval=POLL_SECONDS)
     data = answer.model_dump()
@@ -138,9 +144,29 @@ def _initial(data: BaseModel | dict[str, Any] | None) -> dict[str, Any]:
     return {k: v for k, v in (data or {}).items() if v is not None and v != ""}
 
 
+def _pick(model: type[M], values: dict[str, Any], choice: Choice) -> dict[str, Any] | None:
+    """Ask the operator to pick from `choice`'s list; the values with the value picked."""
+    answer = _ask(model, values, f"**{choice.title}** (ô “{choice.title}” bên dưới), rồi "
+                                 "bấm **Submit**; hoặc bật **Hủy thao tác** để bỏ.",
+                  choice=choice)
+    if answer is None:
+        return None
+    picked = answer.get(choice.field)
+    if picked in choice.options:
+        answer[choice.field] = choice.options[picked]
+    else:
+        answer.pop(choice.field, None)  # nothing picked: the list comes again
+    return answer
+
+
 def act(model: type[M], data: M | dict[str, Any] | None,
-        action: Callable[[M], R]) -> R | None:
-    """Carry out an operator action, asking again until it is right; None if cancelled."""
+        action: Callable[[M], R], *,
+        pick: Callable[[M], Choice | None] | None = None) -> R | None:
+    """Carry out an operator action, asking again until it is right; None if cancelled.
+
+    `pick`, when given, offers a list (the unit's deadlines, say) for a field the
+    operator left empty: the two-step form of a long list.
+    """
     log = get_run_logger()
     values = {**_defaults(model), **_initial(data)}  # as the form shows them
     problem: UserError | None = None
@@ -156,8 +182,15 @@ def act(model: type[M], data: M | dict[str, Any] | None,
             values, problem = answer, None
         try:
             cmd = parse_command(model, values)
+            choice = pick(cmd) if pick is not None else None
         except UserError as exc:
             problem = exc
+            continue
+        if choice is not None:
+            picked = _pick(model, values, choice)
+            if picked is None:
+                break
+            values = picked
             continue
         echo = date_echo(cmd)
         if echo:

@@ -21,12 +21,8 @@ from danvan_workflow.services import sweep
 from danvan_workflow.services.materialise import MaterialiseResult
 from danvan_workflow.services.outbox import DispatchStats, dispatch
 from danvan_workflow.services.reminders import SweepResult
-from flows._common import (
-    publish_markdown,
-    publish_table,
-    run_day,
-    working_day,
-)
+from flows._common import publish_markdown, run_day, working_day
+from flows.dashboards import publish_dashboards
 
 
 @task(name="Mở rộng hạn báo cáo", retries=2, retry_delay_seconds=[5, 30])
@@ -52,14 +48,6 @@ def dispatch_outbox(progress_key: str = "danvan-tien-do-gui") -> DispatchStats:
     stats = dispatch(progress=progress)
     update_progress_artifact(art, 100.0)
     return stats
-
-
-@task(name="Cập nhật bảng theo dõi", retries=2, retry_delay_seconds=[5, 30])
-def publish_dashboards(day: dt.date) -> list[str]:
-    tables = dashboards.dashboard_tables(day)
-    for t in tables:
-        publish_table(t)
-    return [t.key for t in tables]
 
 
 def summary_markdown(day: dt.date, working: bool, planned: SweepResult | None,

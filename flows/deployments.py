@@ -18,6 +18,7 @@ from danvan_workflow.timeutil import TZ_NAME
 from flows import (
     cutoffs,
     daily_sweep,
+    dashboards,
     dispatch_outbox,
     inspection_round,
     operator_actions,
@@ -45,6 +46,9 @@ def specs() -> list[Spec]:
              "Mỗi ngày làm việc lúc 7:30: thêm hạn báo cáo, lập nhắc hạn, gửi thông báo, cập "
              "nhật bảng theo dõi. Ngày nghỉ chỉ gửi lại thông báo đến lượt.",
              SCHEDULED, [Cron("30 7 * * 1-6", timezone=TZ_NAME)]),
+        Spec(dashboards.refresh_dashboards, "Cập nhật bảng theo dõi",
+             "Cập nhật ngay các bảng theo dõi (tự chạy khi khởi động và sau mỗi thao tác).",
+             OPERATOR),
         Spec(dispatch_outbox.dispatch_outbox, "Gửi thông báo định kỳ",
              "5 phút một lần: gửi các thông báo đến hạn và gửi lại thông báo lỗi.",
              SCHEDULED, [Interval(300, timezone=TZ_NAME)]),
@@ -68,7 +72,7 @@ def specs() -> list[Spec]:
              "Rút lại một báo cáo ghi nhận nhầm (lý do); hạn báo cáo chờ nộp trở lại.",
              OPERATOR),
         Spec(ops.change_deadline, "Gia hạn – miễn báo cáo",
-             "Gia hạn (hạn mới, lý do) hoặc miễn nộp (lý do) một hạn báo cáo.", OPERATOR),
+             "Gia hạn (hạn mới, lý do), miễn nộp (lý do), hoặc hủy lần gia hạn / miễn nộp ghi nhầm.", OPERATOR),
         Spec(ops.request_report, "Yêu cầu báo cáo chuyên đề",
              "Yêu cầu các đơn vị báo cáo chuyên đề với hạn riêng.", OPERATOR),
         Spec(ops.register_model, "Đăng ký mô hình Dân vận khéo",

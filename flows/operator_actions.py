@@ -27,30 +27,42 @@ from danvan_workflow.commands.scores import RecordScore
 from danvan_workflow.commands.status import ShowUnitStatus
 from danvan_workflow.core.lifecycle import State
 from danvan_workflow.core.vietnamese import format_percent
-from danvan_workflow.services import inspections, models_dvk, notify, reports, scores, status
+from danvan_workflow.services import (
+    choices,
+    inspections,
+    models_dvk,
+    notify,
+    outbox_views,
+    reports,
+    scores,
+    status,
+)
 from danvan_workflow.services.inspections import RESULTS
 from danvan_workflow.timeutil import today
 from flows._common import changed
 from flows._forms import act
+from flows.dashboards import publish_dashboards
 
 
 @flow(name="record-submission", validate_parameters=False)
 def record_submission(data: RecordSubmission) -> dict[str, Any]:
     """Ghi nhận báo cáo đã nộp."""
-    r = act(RecordSubmission, data, reports.record_submission)
+    r = act(RecordSubmission, data, reports.record_submission,
+            pick=choices.submission_choice)
     if r is None:
         return cancelled()
-    changed("Đã ghi nhận báo cáo", [r.message, f"Hạn số {r.deadline_id}: {r.status_label}"])
+    _changed("Đã ghi nhận báo cáo", [r.message, f"Hạn số {r.deadline_id}: {r.status_label}"])
     return {"deadline_id": r.deadline_id, "status": r.status, "on_time": r.on_time}
 
 
 @flow(name="withdraw-submission", validate_parameters=False)
 def withdraw_submission(data: WithdrawSubmission) -> dict[str, Any]:
     """Rút lại một báo cáo đã ghi nhận nhầm (ghi rõ lý do)."""
-    r = act(WithdrawSubmission, data, reports.withdraw_submission)
+    r = act(WithdrawSubmission, data, reports.withdraw_submission,
+            pick=choices.withdrawal_choice)
     if r is None:
         return cancelled()
-    changed("Đã rút lại báo cáo đã ghi nhận", [
+    _changed("Đã rút lại báo cáo đã ghi nhận", [
         f"Hạn số {r.deadline_id} của {r.unit_code} ({r.period_label}): báo cáo nhận ngày "
         f"{r.received_on:%d/%m/%Y} đã được rút lại",
         f"Trạng thái: {r.status_label}; đơn vị sẽ được nhắc hạn trở lại", f"Lý do: {r.reason}"])
@@ -59,13 +71,16 @@ def withdraw_submission(data: WithdrawSubmission) -> dict[str, Any]:
 
 @flow(name="change-deadline", validate_parameters=False)
 def change_deadline(data: ChangeDeadline) -> dict[str, Any]:
-    """Gia hạn hoặc miễn một hạn báo cáo."""
-    done = act(ChangeDeadline, data, lambda d: (d, reports.change_deadline(d)))
+    """Gia hạn, miễn nộp, hoặc hủy lần gia hạn / miễn nộp ghi nhầm."""
+    done = act(ChangeDeadline, data, lambda d: (d, reports.change_deadline(d)),
+               pick=choices.change_choice)
     if done is None:
         return cancelled()
     d, r = done
     due = r.due_on.strftime("%d/%m/%Y") if r.due_on else "—"
-    changed("Đã gia hạn" if d.action == "gia_han" else "Đã miễn báo cáo", [
+    title = {"gia_han": "Đã gia hạn", "mien": "Đã miễn báo cáo",
+             "huy": "Đã hủy gia hạn / miễn nộp ghi nhầm"}[d.action]
+    _changed(title, [
         f"Hạn số {r.deadline_id} của {r.unit_code} ({r.period_label})",
         f"Trạng thái: {r.status_text}; hạn: {due}", f"Lý do: {r.reason}"])
     return {"deadline_id": r.deadline_id, "status": r.status}
@@ -77,7 +92,7 @@ def request_report(data: RequestReport) -> dict[str, Any]:
     r = act(RequestReport, data, reports.request_ad_hoc_report)
     if r is None:
         return cancelled()
-    changed("Đã yêu cầu báo cáo", [
+    _changed("Đã yêu cầu báo cáo", [
         f"{r.title} — hạn {r.due_on:%d/%m/%Y} ({r.period_key})",
         f"{len(r.deadline_ids)} đơn vị: {', '.join(r.unit_codes)}"])
     return {"period_key": r.period_key, "deadlines": r.deadline_ids}
@@ -90,7 +105,7 @@ def register_model(data: RegisterModel) -> dict[str, Any]:
     if done is None:
         return cancelled()
     d, r = done
-    changed("Đã đăng ký mô hình", [f"Mô hình số {r.model_id}: {d.name} ({d.unit_code})",
+    _changed("Đã đăng ký mô hình", [f"Mô hình số {r.model_id}: {d.name} ({d.unit_code})",
                                    r.message])
     return {"model_id": r.model_id, "state": r.to_state}
 
@@ -105,7 +120,7 @@ def model_event(data: ApplyModelEvent) -> dict[str, Any]:
                            for x in r.deadlines]
     if r.note:
         lines.append(r.note)
-    changed("Đã cập nhật mô hình", lines)
+    _changed("Đã cập nhật mô hình", lines)
     return {"model_id": r.model_id, "state": r.to_state}
 
 
@@ -116,7 +131,7 @@ def record_inspection_result(data: RecordInspectionResult) -> dict[str, Any]:
     if r is None:
         return cancelled()
     prev = f" (trước: {RESULTS.get(r.previous, r.previous)})" if r.previous else ""
-    changed("Đã ghi kết quả kiểm tra", [f"Đợt {r.round_code}, {r.unit_code}: "
+    _changed("Đã ghi kết quả kiểm tra", [f"Đợt {r.round_code}, {r.unit_code}: "
                                         f"{r.result_label}{prev}"])
     return {"visit_id": r.visit_id, "result": r.result}
 
@@ -129,7 +144,7 @@ def record_score(data: RecordScore) -> dict[str, Any]:
         return cancelled()
     what = "không thay đổi" if not r.changed else (
         f"{r.previous[0]} → {r.points}" if r.previous else f"{r.points} điểm")
-    changed("Đã chấm điểm", [f"{r.unit_code}, năm {r.year}, tiêu chí {r.criterion_code}: "
+    _changed("Đã chấm điểm", [f"{r.unit_code}, năm {r.year}, tiêu chí {r.criterion_code}: "
                              f"{what} (thưởng {r.bonus})"])
     return {"unit": r.unit_code, "points": str(r.points), "changed": r.changed}
 
@@ -155,10 +170,26 @@ def unit_status(data: ShowUnitStatus) -> dict[str, Any]:
     st = act(ShowUnitStatus, data, lambda d: status.view_unit_status(d.unit, day))
     if st is None:
         return cancelled()
-    rows = [{"Loại": kind, "Hạn": x.due_text(), "Nội dung": x.title, "Kỳ": x.period_label,
-             "Kế hoạch": x.plan_code}
+    rows = [{"Loại": kind, "Số hạn": x.id, "Hạn": x.due_text(), "Nội dung": x.title,
+             "Kỳ": x.period_label, "Kế hoạch": x.plan_code}
             for kind, items in (("Quá hạn", st.overdue), ("Sắp đến hạn", st.upcoming))
             for x in items]
+    create_table_artifact(rows or [{"Thông tin": "Không có hạn quá hạn hay sắp đến"}],
+                          key="danvan-tinh-hinh-don-vi",
+                          description=f"{st.name} ({st.code}) ngày {day:%d/%m/%Y}: phải nộp")
+    received = [{"Số hạn": x.id, "Nội dung": x.title, "Kỳ": x.period_label,
+                 "Ngày nhận": f"{x.received_on:%d/%m/%Y}" if x.received_on else "",
+                 "Số văn bản": x.document_number or "", "Trạng thái": x.status_label}
+                for x in st.received]
+    create_table_artifact(received or [{"Thông tin": "Chưa nhận báo cáo nào"}],
+                          key="danvan-don-vi-da-nop",
+                          description=f"{st.name}: báo cáo đã nhận (mới nhất trước)")
+    sent = outbox_views.outbox_list(unit=st.code, limit=20).rows
+    create_table_artifact([{"Số": x.id, "Loại": x.kind, "Người nhận": x.recipient,
+                            "Kênh": x.channel, "Trạng thái": x.status, "Tiêu đề": x.subject}
+                           for x in sent] or [{"Thông tin": "Chưa gửi thông báo nào"}],
+                          key="danvan-don-vi-thong-bao",
+                          description=f"{st.name}: thông báo đã gửi (mới nhất trước)")
     rate = format_percent(st.on_time_rate) if st.on_time_rate is not None else "—"
     create_table_artifact(rows or [{"Thông tin": "Không có hạn quá hạn hay sắp đến"}],
                           key="danvan-tinh-hinh-don-vi",
@@ -171,6 +202,12 @@ def unit_status(data: ShowUnitStatus) -> dict[str, Any]:
         "Thiếu chỉ tiêu mô hình: " + (", ".join(f"thiếu {q.short_by} (chỉ tiêu {q.required})"
                                                for q in st.quota_short) or "không")])
     return {"unit": st.code, "overdue": len(st.overdue), "upcoming": len(st.upcoming)}
+
+
+def _changed(title: str, lines: list[str]) -> None:
+    """Say what changed, then publish the dashboards it changed (no waiting for 07:30)."""
+    changed(title, lines)
+    publish_dashboards(today())
 
 
 def cancelled() -> dict[str, Any]:

@@ -108,6 +108,8 @@ TABLE = [
     Cmd(("reports", "submit"), ("--deadline", DEADLINE, "--received", "01/12/2026"),
         {"--received": "date", "--deadline": "id", "--plan": "code", "--obligation": "code",
          "--unit": "code", "--period": "code", "--number": "text", "--attachment": "in"}),
+    Cmd(("reports", "revoke"), (DEADLINE, "--reason", "Miễn nhầm"),
+        {"#0": "id", "--reason": "text"}),
     Cmd(("reports", "withdraw"), (DEADLINE, "--reason", "Ghi nhầm"),
         {"#0": "id", "--reason": "text"}),
     Cmd(("reports", "waive"), (DEADLINE, "--reason", "Sáp nhập"),

@@ -241,6 +241,23 @@ def reports_waive(
                   f"{res.status_text}.", highlight=False)
 
 
+@reports_app.command("revoke")
+@user_errors
+def reports_revoke(
+    deadline: Annotated[int, typer.Argument(help="Số hạn báo cáo đã gia hạn hoặc miễn nộp")],
+    reason: Annotated[str, typer.Option("--reason", help="Lý do hủy")],
+    actor: Actor = None,
+) -> None:
+    """Hủy lần gia hạn hoặc miễn nộp ghi nhầm (trở lại như trước đó)."""
+    from danvan_workflow.commands.reports import ChangeDeadline
+    from danvan_workflow.services.reports import change_deadline
+
+    res = change_deadline(_command(ChangeDeadline, deadline_id=deadline, action="huy",
+                                   reason=reason, operator=_actor(actor)))
+    console.print(f"Đã hủy gia hạn/miễn nộp: {res.unit_code} – {res.period_label}: hạn "
+                  f"{_d(res.due_on)}. Trạng thái: {res.status_text}.", highlight=False)
+
+
 @reports_app.command("withdraw")
 @user_errors
 def reports_withdraw(

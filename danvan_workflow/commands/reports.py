@@ -12,12 +12,15 @@ from danvan_workflow.commands.common import OPERATOR
 
 
 class RecordSubmission(Command):
-    # Ghi nhận báo cáo đã nộp (by deadline number, or plan + obligation + unit + period).
-    deadline_id: int | None = Field(None, title="Số hạn báo cáo",
-                                    description="Số hạn (xem bảng theo dõi); hoặc điền 4 ô dưới")
-    plan: str | None = Field(None, title="Số kế hoạch", description="Ví dụ: 26-KH/BCĐ")
+    # Ghi nhận báo cáo đã nộp: unit (+ plan) then a deadline picked from a list; or the
+    # deadline number; or plan + obligation + unit + period (the CLI's way).
+    unit: str | None = Field(None, title="Mã đơn vị báo cáo",
+                             description="Điền mã đơn vị rồi chọn hạn trong danh sách hiện ra")
+    plan: str | None = Field(None, title="Số kế hoạch",
+                             description="Không bắt buộc, để thu hẹp danh sách; ví dụ: 26-KH/BCĐ")
+    deadline_id: int | None = Field(None, ge=1, le=2**31 - 1, title="Số hạn báo cáo",
+                                    description="Nếu đã biết số hạn (bảng theo dõi)")
     obligation: str | None = Field(None, title="Mã nghĩa vụ báo cáo")
-    unit: str | None = Field(None, title="Mã đơn vị báo cáo")
     period: str | None = Field(None, title="Mã kỳ báo cáo", description="Ví dụ: 2026-H1")
     received_on: Day = Field(title="Ngày nhận báo cáo")
     document_number: str | None = Field(None, title="Số văn bản",
@@ -28,10 +31,15 @@ class RecordSubmission(Command):
 
 
 class ChangeDeadline(Command):
-    # Gia hạn (`gia_han`, with a new due date) or waive (`mien`) one deadline.
-    deadline_id: int = Field(title="Số hạn báo cáo")
-    action: Literal["gia_han", "mien"] = Field(title="Thao tác",
-                                               description="gia_han: gia hạn; mien: miễn nộp")
+    # Gia hạn (`gia_han`, with a new due date), waive (`mien`) one deadline, or undo the
+    # last of these recorded by mistake (`huy`).
+    unit: str | None = Field(None, title="Mã đơn vị báo cáo",
+                             description="Để chọn hạn trong danh sách (khi chưa biết số hạn)")
+    deadline_id: int | None = Field(None, ge=1, le=2**31 - 1, title="Số hạn báo cáo",
+                                    description="Để trống thì chọn trong danh sách của đơn vị")
+    action: Literal["gia_han", "mien", "huy"] = Field(
+        title="Thao tác", description="gia_han: gia hạn; mien: miễn nộp; huy: hủy lần gia hạn "
+                                      "hoặc miễn nộp ghi nhầm")
     new_due: OptionalDay = Field(None, title="Hạn mới", description="Chỉ khi gia hạn; " + DAY_HINT)
     reason: str = Field(title="Lý do")
     operator: str = OPERATOR
@@ -50,8 +58,10 @@ class RequestReport(Command):
 
 class WithdrawSubmission(Command):
     # Rút lại một báo cáo đã ghi nhận nhầm: the deadline awaits its report again.
-    deadline_id: int = Field(ge=1, le=2**31 - 1, title="Số hạn báo cáo",
-                             description="Số hạn đã ghi nhận nộp (xem bảng theo dõi)")
+    unit: str | None = Field(None, title="Mã đơn vị báo cáo",
+                             description="Để chọn báo cáo trong danh sách (khi chưa biết số hạn)")
+    deadline_id: int | None = Field(None, ge=1, le=2**31 - 1, title="Số hạn báo cáo",
+                                    description="Để trống thì chọn trong danh sách của đơn vị")
     reason: str = Field(min_length=1, max_length=1000, title="Lý do rút lại",
                         description="Ví dụ: ghi nhầm đơn vị; báo cáo chưa đủ nội dung")
     operator: str = OPERATOR

@@ -10,6 +10,11 @@ event         allowed from              result
 submit        open, extended            submitted_on_time / submitted_late
 waive         open, extended            waived (reason required)
 extend        open, extended            extended (reason, date after current due)
+withdraw      submitted_*               open / extended (reason; the submission
+                                        recorded by mistake is kept aside)
+revoke        waived, extended          undo the last waiver or extension (reason):
+                                        waived -> extended if it had been, else
+                                        open; extended -> open (computed due date)
 close year    open, extended            closed (reason required; set-based, see
                                         ``services.archive.close_year``)
 cancel        open                      cancelled (rule / plan changed; set-based,
@@ -17,7 +22,7 @@ cancel        open                      cancelled (rule / plan changed; set-base
 ============  ========================  ===========================================
 
 ``closed`` ("Đã đóng (không nộp)") ends a deadline that was never submitted when
-its year is closed out; like ``waived`` it accepts no further event.
+its year is closed out; it accepts no further event (``waived`` only ``revoke``).
 
 ``cancelled`` ("Đã hủy") marks a deadline removed because its rule or plan changed
 (set-based, see ``services.materialise``). It is not open, not submitted and not
@@ -60,6 +65,7 @@ __all__ = [
     "WorkingDays",
     "assess_submission",
     "extend",
+    "revoke",
     "submit",
     "waive",
     "withdraw",
@@ -122,11 +128,13 @@ class DeadlineEvent(StrEnum):
     WAIVE = "waive"
     EXTEND = "extend"
     WITHDRAW = "withdraw"
+    REVOKE = "revoke"
 
     @property
     def label(self) -> str:
         return {"submit": "nộp báo cáo", "waive": "miễn nộp", "extend": "gia hạn",
-                "withdraw": "rút lại báo cáo đã ghi nhận"}[self.value]
+                "withdraw": "rút lại báo cáo đã ghi nhận",
+                "revoke": "hủy gia hạn hoặc miễn nộp"}[self.value]
 
 
 class DeadlineTransitionError(UserError):
@@ -232,3 +240,21 @@ def withdraw(deadline: Deadline, reason: str | None) -> Deadline:
         received=None, late_working_days=0,
         reason=_required_reason(DeadlineEvent.WITHDRAW, reason),
     )
+
+
+def revoke(deadline: Deadline, reason: str | None) -> Deadline:
+    """Undo the last waiver or extension (reason required), recorded by mistake.
+
+    A waived deadline awaits its report again: extended when it had been extended
+    before the waiver, open otherwise. An extended one goes back to its computed due
+    date (open). Anything else is refused.
+    """
+    if deadline.state is DeadlineState.WAIVED:
+        state = DeadlineState.EXTENDED if deadline.extended_to else DeadlineState.OPEN
+        extended_to = deadline.extended_to
+    elif deadline.state is DeadlineState.EXTENDED:
+        state, extended_to = DeadlineState.OPEN, None
+    else:
+        raise _refuse(deadline, DeadlineEvent.REVOKE, " Chỉ hủy được hạn đã gia hạn hoặc miễn nộp.")
+    return dataclasses.replace(deadline, state=state, extended_to=extended_to,
+                               reason=_required_reason(DeadlineEvent.REVOKE, reason))

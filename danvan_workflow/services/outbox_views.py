@@ -17,6 +17,7 @@ from danvan_workflow.db import models as m
 from danvan_workflow.errors import UserError
 from danvan_workflow.services.calendar import calendar_for
 from danvan_workflow.services.outbox import STATUS_LABELS, channels
+from danvan_workflow.services.queries import resolve_unit
 from danvan_workflow.services.rendering import MESSAGE_KINDS, channel_label, load_items, render
 from danvan_workflow.services.unit_of_work import unit_of_work
 from danvan_workflow.timeutil import today
@@ -60,8 +61,9 @@ def _row(msg: m.OutboxMessage, name: str | None) -> OutboxRow:
 
 
 def outbox_list(status: str | None = None, limit: int = 50, *,
-                maybe_duplicate: bool = False) -> OutboxList:
-    """The newest `limit` messages (of a status, or only possible duplicates) and totals."""
+                maybe_duplicate: bool = False, unit: str | None = None) -> OutboxList:
+    """The newest `limit` messages (of a status, to the contacts of a unit, or only possible
+    duplicates) and totals."""
     if status and status not in STATUS_LABELS:
         raise UserError("trạng thái không hợp lệ; chọn: " + ", ".join(STATUS_LABELS),
                         field="--status")
@@ -75,6 +77,8 @@ def outbox_list(status: str | None = None, limit: int = 50, *,
             q = q.where(MSG.status == status)
         if maybe_duplicate:
             q = q.where(MSG.maybe_duplicate.is_(True))
+        if unit:
+            q = q.where(C.unit_id == resolve_unit(s, unit).id)
         rows = [_row(msg, name) for msg, name in s.execute(q.limit(limit)).all()]
         totals = {STATUS_LABELS.get(k, k): v for k, v in sorted(
             s.execute(select(MSG.status, func.count()).group_by(MSG.status)).tuples().all())}

@@ -280,6 +280,18 @@ def extend(session: Session, deadline_id: int, new_due: dt.date, reason: str,
     return _apply_change(session, d, core, before, "deadline.extended", actor)
 
 
+def revoke_change(session: Session, deadline_id: int, reason: str,
+                  actor: str) -> DeadlineChange:
+    """Undo the last waiver or extension recorded by mistake (core `revoke`); the audit
+    trail keeps both the change and its undoing, and the reminders follow the state."""
+    d = get_deadline(session, deadline_id)
+    core = ds.revoke(_core(d), reason)
+    before = _snapshot(d)
+    if core.extended_to is None and d.original_due_on is not None:
+        d.due_on, d.original_due_on = d.original_due_on, None  # back to the computed date
+    return _apply_change(session, d, core, before, "deadline.change_revoked", actor)
+
+
 def _apply_change(session: Session, d: Deadline, core: ds.Deadline,
                   before: dict[str, str | None],
                   action: str, actor: str) -> DeadlineChange:
@@ -365,15 +377,24 @@ def record_submission(cmd: RecordSubmission) -> SubmitResult:
                       attachment=cmd.attachment)
 
 
+def _chosen(deadline_id: int | None) -> int:
+    if deadline_id is None:
+        raise UserError("cần chọn hạn báo cáo (hoặc nhập số hạn)", field="deadline_id")
+    return deadline_id
+
+
 def change_deadline(cmd: ChangeDeadline) -> DeadlineChange:
-    """The command "extend or waive a deadline", in its own transaction."""
+    """The command "extend, waive, or undo an extension or waiver", in its own transaction."""
+    deadline_id = _chosen(cmd.deadline_id)
     if cmd.action == "gia_han" and cmd.new_due is None:
         raise UserError("cần nhập hạn mới khi gia hạn", field="new_due")
     with unit_of_work() as s:
         if cmd.action == "gia_han":
             assert cmd.new_due is not None
-            return extend(s, cmd.deadline_id, cmd.new_due, cmd.reason, cmd.operator)
-        return waive(s, cmd.deadline_id, cmd.reason, cmd.operator)
+            return extend(s, deadline_id, cmd.new_due, cmd.reason, cmd.operator)
+        if cmd.action == "huy":
+            return revoke_change(s, deadline_id, cmd.reason, cmd.operator)
+        return waive(s, deadline_id, cmd.reason, cmd.operator)
 
 
 def request_ad_hoc_report(cmd: RequestReport) -> RequestResult:
@@ -430,5 +451,6 @@ def withdraw(session: Session, deadline_id: int, reason: str, actor: str) -> Wit
 
 def withdraw_submission(cmd: WithdrawSubmission) -> WithdrawResult:
     """The command "withdraw a submission recorded by mistake", in its own transaction."""
+    deadline_id = _chosen(cmd.deadline_id)
     with unit_of_work() as s:
-        return withdraw(s, cmd.deadline_id, cmd.reason, cmd.operator)
+        return withdraw(s, deadline_id, cmd.reason, cmd.operator)

@@ -50,6 +50,7 @@ class StatusSummary:
     continuous_tasks: list[str] = field(default_factory=list)
     models: dict[str, int] = field(default_factory=dict)  # model state -> count
     quota_short: list[QuotaLine] = field(default_factory=list)
+    received: list[DeadlineView] = field(default_factory=list)  # newest reports first
 
     @property
     def open_count(self) -> int:
@@ -58,6 +59,9 @@ class StatusSummary:
     @property
     def submitted_count(self) -> int:
         return sum(self.counts.get(s, 0) for s in SUBMITTED_STATES)
+
+
+RECEIVED_SHOWN = 20
 
 
 def _split(session: Session, items: list[DeadlineView], today: dt.date
@@ -97,9 +101,11 @@ def unit_status(session: Session, unit_code: str, today: dt.date) -> StatusSumma
     for code in plans:
         short += [line for line in quota_report(session, code, today.year).short
                   if line.unit_code == unit.code]
+    received = sorted((d for d in items if d.received_on is not None),
+                      key=lambda d: (d.received_on, d.id), reverse=True)[:RECEIVED_SHOWN]
     return StatusSummary("unit", unit.code, unit.name, today, overdue, upcoming, counts,
                          on_time_counts(session, today, unit_id=unit.id).rate,
-                         _continuous(list(tasks)), models, short)
+                         _continuous(list(tasks)), models, short, received)
 
 
 def plan_status(session: Session, plan_code: str, today: dt.date) -> StatusSummary:

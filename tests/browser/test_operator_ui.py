@@ -159,6 +159,18 @@ class Operator:
         box.send_keys(value)
         self.wait.until(lambda _: box.get_attribute("value") == value)
 
+    def choose(self, title: str, starts_with: str, within: str = DIALOG) -> str:
+        """Pick, in a list field, the option that starts with `starts_with`; its text."""
+        from selenium.webdriver.support.ui import Select
+
+        prop = within + self.prop_xpath(title)
+        box = Select(self.el(f"{prop}//select[option]"))  # V1 shows a native list
+        option = next(o for o in box.options if o.text.strip().startswith(starts_with))
+        text = str(option.text).strip()
+        box.select_by_visible_text(option.text)
+        self.wait.until(lambda _: box.first_selected_option.text.strip() == text)
+        return text
+
     def switch_on(self, title: str, within: str = DIALOG) -> None:
         """A yes/no field (a switch) by its title."""
         switch = f"{within}{self.prop_xpath(title)}//label[@role='switch']"
@@ -166,7 +178,7 @@ class Operator:
         self.wait.until(lambda _: self.el(switch).get_attribute("aria-checked") == "true")
 
     def answer(self, run_id: str, fills: dict[str, str], *, confirm: bool,
-               expect: list[str], shot: str) -> None:
+               expect: list[str], shot: str, picks: dict[str, str] | None = None) -> None:
         """The paused run: Resume, read the form's question, correct fields, confirm,
         Submit — as an operator does."""
         self.open_run(run_id)
@@ -186,6 +198,10 @@ class Operator:
         self.shot(shot)
         for title, value in fills.items():
             self.fill_text(title, value, within=DIALOG)
+        for title, prefix in (picks or {}).items():
+            self.choose(title, prefix)
+        if picks:
+            self.shot(f"{shot}-da-chon")
         if confirm:
             self.switch_on("Xác nhận đúng")
         self.submit_dialog()
@@ -447,15 +463,20 @@ def test_record_submission_through_the_form(locale: str, stack: Stack, api: Api,
     ui.see(dl["unit"])
     ui.shot("06-ghi-nhan-artifact")
 
-    # recorded by mistake: withdrawn through its form, with the reason
+    # recorded by mistake: withdrawn through its form, with the reason; the operator
+    # names the unit and picks the report from the list the run offers
     dep = api.deployment_id(WITHDRAW)
     before = {r["id"] for r in api.runs(dep)}
     ui.open_custom_run(WITHDRAW)
-    ui.fill_text("Số hạn báo cáo", str(dl["id"]))
+    ui.fill_text("Mã đơn vị báo cáo", dl["unit"])
     ui.fill_text("Lý do rút lại", "Ghi nhầm: báo cáo của đơn vị khác")
     ui.shot("07-rut-lai-form")
     ui.submit_form()
-    run = api.final(api.new_run(dep, before)["id"])
+    run_id = api.new_run(dep, before)["id"]
+    api.state(run_id, "PAUSED", set())
+    ui.answer(run_id, {}, confirm=False, expect=["Chọn báo cáo cần rút lại"],
+              shot="07a-rut-lai-chon", picks={"Chọn báo cáo cần rút lại": f"Số {dl['id']} — "})
+    run = api.final(run_id)
     assert run["state_type"] == "COMPLETED", run["state"]
     with session_scope(engine_for(stack.db_url)) as s:
         d = s.get(Deadline, dl["id"])
@@ -470,6 +491,13 @@ def test_record_submission_through_the_form(locale: str, stack: Stack, api: Api,
     ui.open_run(run["id"])
     ui.see("Completed")
     ui.shot("08-rut-lai-xong")
+
+    # the dashboards: published at start and after each action, rolled up by area
+    ui.d.get(f"{ui.stack.ui}/artifacts/key/danvan-tong-hop-theo-dia-ban")
+    ui.see("Tổng hợp theo địa bàn")
+    ui.click("(//a[contains(@href, '/artifacts/artifact/')])[1]")  # the latest
+    ui.see("Quá hạn nhiều nhất")
+    ui.shot("16-tong-hop-theo-dia-ban")
 
 
 def test_mistakes_are_asked_again_and_corrected_in_the_browser(

@@ -12,6 +12,7 @@ from danvan_workflow.core.deadline_status import (
     DeadlineTransitionError,
     assess_submission,
     extend,
+    revoke,
     submit,
     waive,
 )
@@ -140,3 +141,23 @@ def test_state_groups_match_the_stored_strings() -> None:
         "open", "extended", "submitted_on_time", "submitted_late", "waived", "closed",
         "cancelled"}
     assert all(s.label for s in DeadlineState)  # every state has its label
+
+
+def test_revoke_undoes_the_last_waiver_or_extension() -> None:
+    d0 = Deadline(due=FRI_BEFORE_TET)
+    ext = extend(d0, MON_AFTER_TET, "Nghỉ Tết")
+    back = revoke(ext, "Gia hạn nhầm đơn vị")
+    assert back.state is DeadlineState.OPEN and back.extended_to is None
+    assert back.effective_due == FRI_BEFORE_TET and back.reason == "Gia hạn nhầm đơn vị"
+    assert revoke(waive(d0, "x"), "Miễn nhầm").state is DeadlineState.OPEN
+    # a waiver given after an extension: the extension stays
+    w = revoke(waive(ext, "x"), "Miễn nhầm")
+    assert w.state is DeadlineState.EXTENDED and w.effective_due == MON_AFTER_TET
+    # a revoked deadline takes a report like any open one
+    assert submit(back, FRI_BEFORE_TET, TET).state is DeadlineState.SUBMITTED_ON_TIME
+    with pytest.raises(DeadlineTransitionError, match="lý do"):
+        revoke(ext, " ")
+    for state in (DeadlineState.OPEN, DeadlineState.SUBMITTED_ON_TIME, DeadlineState.CLOSED,
+                  DeadlineState.CANCELLED):
+        with pytest.raises(DeadlineTransitionError, match="Chỉ hủy được"):
+            revoke(Deadline(due=FRI_BEFORE_TET, state=state), "x")

@@ -8,6 +8,7 @@ the run's artifacts through the API.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import signal
 import subprocess
@@ -15,6 +16,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -62,6 +64,24 @@ def _wait_for_deployment(api: str, name: str, serve: subprocess.Popen[bytes]) ->
     raise AssertionError(f"deployment {name} not registered")
 
 
+STARTUP_KEYS = {"danvan-tong-hop-theo-dia-ban", "danvan-qua-han", "danvan-han-14-ngay-toi",
+                "danvan-ty-le-dung-han-don-vi"}
+
+
+def _wait_for_artifacts(api: str, keys: set[str], until: float) -> dict[str, Any]:
+    """The latest data of each artifact key, once all exist (fails after `until`)."""
+    while True:
+        found = httpx.post(f"{api}/artifacts/latest/filter", json={
+            "artifacts": {"key": {"any_": sorted(keys)}}}, timeout=10)
+        rows = found.json() if found.is_success else []
+        data = {a["key"]: json.loads(a["data"]) if isinstance(a["data"], str) else a["data"]
+                for a in rows}
+        if set(data) >= keys:
+            return data
+        assert time.monotonic() < until, f"dashboards missing a minute after start: {data}"
+        time.sleep(0.5)
+
+
 def test_daily_sweep_through_a_real_server(prefect_server: str, sqlite_url: str,
                                            tmp_path: Path) -> None:
     load(Path(CONFIG))
@@ -78,7 +98,10 @@ def test_daily_sweep_through_a_real_server(prefect_server: str, sqlite_url: str,
             [sys.executable, "-c", "from danvan_workflow.engine import serve_all; serve_all()"],
             cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         try:
+            started = time.monotonic()
             _wait_for_deployment(prefect_server, DEPLOYMENT, serve)
+            # the dashboards exist as soon as the engine is up, without waiting for 07:30
+            start_tables = _wait_for_artifacts(prefect_server, STARTUP_KEYS, started + 60)
             from prefect.deployments import run_deployment
             from prefect.settings import PREFECT_API_URL, temporary_settings
 
@@ -109,6 +132,8 @@ def test_daily_sweep_through_a_real_server(prefect_server: str, sqlite_url: str,
         subjects = {str(msg.message["Subject"]) for msg in smtp.messages}
         assert any("hạn" in s.lower() for s in subjects)
 
+    levels = {row["Cấp"] for row in start_tables["danvan-tong-hop-theo-dia-ban"]}
+    assert {"Tỉnh", "Huyện"} <= levels
     arts = httpx.post(f"{prefect_server}/artifacts/filter", json={
         "artifacts": {"flow_run_id": {"any_": [str(run.id)]}}}, timeout=10).json()
     keys = {a["key"] for a in arts if a.get("key")}

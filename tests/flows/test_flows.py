@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import threading
 import time
 from uuid import UUID
@@ -26,9 +27,11 @@ from flows.cutoffs import cutoffs
 from flows.daily_sweep import daily_sweep
 from flows.deployments import all_deployments
 from flows.operator_actions import (
+    change_deadline,
     record_submission,
     register_model,
     unit_status,
+    withdraw_submission,
 )
 from flows.reporting_cycle import reporting_cycle
 
@@ -119,13 +122,21 @@ class Operator:
                 run = fresh[0]
                 assert run.state is not None
                 seen.add(str(run.state.id))
-                key = (run.state.state_details.run_input_keyset or {}).get("description")
+                keyset = run.state.state_details.run_input_keyset or {}
+                key = keyset.get("description")
                 if key:
                     self.questions.append(self._read(client, run.id, key))
                 if not self.answers:  # a question the test did not expect: cancel
                     self.questions.append("UNEXPECTED")
                     self.answers.append({"huy": True})
-                resume_flow_run(UUID(str(run.id)), run_input=self.answers.pop(0))
+                answer = dict(self.answers.pop(0))
+                for name, value in answer.items():
+                    if callable(value):  # picks from the list the form offers
+                        schema = json.loads(self._read(client, run.id, keyset["schema"]))
+                        options = schema["properties"][name]["enum"]
+                        self.questions.append("\n".join(options))
+                        answer[name] = value(options)
+                resume_flow_run(UUID(str(run.id)), run_input=answer)
 
     @staticmethod
     def _read(client: object, run_id: UUID, key: str) -> str:
@@ -188,6 +199,64 @@ def test_operator_action_records_a_submission(loaded: str) -> None:
         sub = s.execute(select(m.Submission)).scalar_one()
     assert sub.received_on == DAY
     assert unit_status({"unit": "DP.BDV"})["unit"] == "DP.BDV"  # type: ignore[arg-type]
+
+
+def _first(options: list[str]) -> str:
+    return options[0]
+
+
+def test_forms_pick_the_deadline_from_the_units_list(loaded: str) -> None:
+    """Unit first, then the unit's deadlines as a list: no number to look up."""
+    with Operator({"deadline_id": _first}, {"xac_nhan": True}) as op:
+        res = record_submission({"unit": "DP.BDV",  # type: ignore[arg-type]
+                                 "received_on": "24/07/2026", "document_number": "15-BC/BDV"})
+    options = op.questions[1].splitlines()
+    assert "Chọn hạn báo cáo đã nộp" in op.questions[0]
+    assert options and all(o.startswith("Số ") and " — hạn " in o for o in options)
+    picked = int(options[0].split(" — ")[0].removeprefix("Số "))
+    assert res["deadline_id"] == picked
+    assert "Ngày nhận báo cáo: **Thứ Sáu, 24/07/2026**" in op.questions[2]
+    with session_scope() as s:
+        sub = s.execute(select(m.Submission)).scalar_one()
+        unit = s.get(m.Unit, s.get(m.Deadline, sub.deadline_id).unit_id)  # type: ignore[union-attr]
+    assert sub.deadline_id == picked and unit is not None and unit.code == "DP.BDV"
+    # the same report withdrawn, picked from the unit's submitted reports
+    with Operator({"deadline_id": _first}) as op:
+        out = withdraw_submission({"unit": "DP.BDV",  # type: ignore[arg-type]
+                                   "reason": "Ghi nhầm kỳ báo cáo"})
+    assert out["deadline_id"] == picked and out["status"] in ("open", "extended")
+    assert "Chọn báo cáo cần rút lại" in op.questions[0]
+    assert f"Số {picked} — " in op.questions[1] and "nhận 24/07/2026" in op.questions[1]
+    assert _count(m.Submission) == 0 and _count(m.WithdrawnSubmission) == 1
+    # a unit with nothing to withdraw: asked again, the unit field names the problem
+    with Operator({"huy": True}) as op:
+        assert withdraw_submission({"unit": "DP.BDV",  # type: ignore[arg-type]
+                                    "reason": "x"}) == {"cancelled": True}
+    assert "chưa có báo cáo nào được ghi nhận" in op.questions[0]
+
+
+def test_a_waiver_recorded_by_mistake_is_revoked(loaded: str) -> None:
+    with session_scope() as s:
+        d = s.execute(select(m.Deadline).join(m.Unit, m.Unit.id == m.Deadline.unit_id)
+                      .where(m.Unit.code == "DP.BDV", m.Deadline.status == "open",
+                             m.Deadline.due_on < DAY).order_by(m.Deadline.id)).scalars().first()
+        assert d is not None
+        deadline_id = d.id
+    with Operator():
+        change_deadline({"deadline_id": deadline_id, "action": "mien",  # type: ignore[arg-type]
+                         "reason": "Đơn vị sáp nhập"})
+    with Operator({"deadline_id": _first}) as op:
+        out = change_deadline({"unit": "DP.BDV", "action": "huy",  # type: ignore[arg-type]
+                               "reason": "Miễn nhầm đơn vị"})
+    assert out == {"deadline_id": deadline_id, "status": "open"}
+    assert f"Số {deadline_id} — " in op.questions[1] and "Được miễn" in op.questions[1]
+    with session_scope() as s:
+        trail = s.execute(select(m.AuditEntry.action, m.AuditEntry.note)
+                          .where(m.AuditEntry.entity == "deadline",
+                                 m.AuditEntry.entity_id == str(deadline_id))
+                          .order_by(m.AuditEntry.id)).tuples().all()
+    assert trail == [("deadline.waived", "Đơn vị sáp nhập"),
+                     ("deadline.change_revoked", "Miễn nhầm đơn vị")]
 
 
 def test_reporting_cycle_opens_and_closes(loaded: str) -> None:
