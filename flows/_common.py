@@ -1,4 +1,4 @@
-"""Shared pieces of the flows: parameter coercion, artifacts, the working-day check.
+"""Shared pieces of the flows: artifacts, the working-day check, the run day.
 
 Flows stay thin: they call services and publish what the services return.
 """
@@ -6,47 +6,13 @@ Flows stay thin: they call services and publish what the services return.
 from __future__ import annotations
 
 import datetime as dt
-import functools
-from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
-from prefect import get_run_logger
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
-from prefect.states import Failed
-from pydantic import BaseModel
 
-from danvan_workflow.commands import parse_command
 from danvan_workflow.dashboards import Table, escape_markdown, markdown_table
-from danvan_workflow.errors import UserError
 from danvan_workflow.services.calendar import is_working_day
 from danvan_workflow.timeutil import today
-
-M = TypeVar("M", bound=BaseModel)
-
-def coerce(model: type[M], value: M | dict[str, Any] | None) -> M:
-    """The flow's parameter model, from the UI's JSON or a model; Vietnamese errors."""
-    return parse_command(model, value)
-
-
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def refuse_user_errors(fn: F) -> F:
-    """An operator's mistake ends the run as Failed with the Vietnamese message only.
-
-    No traceback: the message names the field; the service wrote nothing (its
-    transaction rolled back).
-    """
-
-    @functools.wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return fn(*args, **kwargs)
-        except UserError as exc:
-            get_run_logger().error("refused: %s", exc.render())
-            return Failed(message=exc.render())
-
-    return wrapper  # type: ignore[return-value]
 
 
 def working_day(day: dt.date) -> bool:
@@ -73,3 +39,9 @@ def changed(title: str, lines: list[str], rows: list[dict[str, Any]] | None = No
         body += "\n\n" + markdown_table(rows)
     publish_markdown("danvan-thao-tac", title, body)
     return body
+
+
+def cancelled() -> dict[str, Any]:
+    """The run's result when the operator cancelled the action: nothing was written."""
+    changed("Đã hủy thao tác", ["Người vận hành đã hủy: không ghi gì."])
+    return {"cancelled": True}

@@ -80,10 +80,16 @@ def daily_sweep(run_date: dt.date | None = None) -> dict[str, Any]:
     mat = planned = None
     if working:
         mat = extend_horizon(day)
+        log.info("Đã thêm %s hạn báo cáo mới.", mat.inserted)
         planned = plan_reminders(day)
+        log.info("Đã lập %s nhắc hạn (%s thông báo), %s đôn đốc chậm nộp.",
+                 planned.planned, planned.messages, planned.escalations)
     else:
-        log.info("%s is a day off: only retries due are sent", day.isoformat())
+        log.info("Ngày %s là ngày nghỉ: chỉ gửi lại các thông báo đến lượt thử lại.",
+                 f"{day:%d/%m/%Y}")
     sent = dispatch_outbox()
+    log.info("Đã gửi %s thông báo; không gửi được %s; chờ gửi lại %s.",
+             sent.sent, sent.dead, sent.retry)
     publish_dashboards(day)
     text = summary_markdown(day, working, planned, mat, sent)
     publish_markdown(dashboards.KEYS["summary"], "Kết quả quét hằng ngày", text)

@@ -72,7 +72,8 @@ def specs() -> list[Spec]:
              "Rút lại một báo cáo ghi nhận nhầm (lý do); hạn báo cáo chờ nộp trở lại.",
              OPERATOR),
         Spec(ops.change_deadline, "Gia hạn – miễn báo cáo",
-             "Gia hạn (hạn mới, lý do), miễn nộp (lý do), hoặc hủy lần gia hạn / miễn nộp ghi nhầm.", OPERATOR),
+             "Gia hạn (hạn mới, lý do), miễn nộp (lý do), hoặc hủy lần gia hạn / miễn nộp ghi "
+             "nhầm.", OPERATOR),
         Spec(ops.request_report, "Yêu cầu báo cáo chuyên đề",
              "Yêu cầu các đơn vị báo cáo chuyên đề với hạn riêng.", OPERATOR),
         Spec(ops.register_model, "Đăng ký mô hình Dân vận khéo",

@@ -21,20 +21,17 @@ from prefect.artifacts import create_table_artifact
 
 from danvan_workflow.commands.inspections import OpenInspectionRound
 from danvan_workflow.services import cycles, inspections
-from flows._common import changed, coerce, publish_markdown, run_day
-
-
-@task(name="Tạo đợt kiểm tra và báo lịch", retries=1, retry_delay_seconds=5)
-def create_and_notify(data: OpenInspectionRound) -> tuple[inspections.RoundCreated, int]:
-    opened = inspections.open_inspection_round(data)
-    return opened.created, opened.queued
+from flows._common import cancelled, changed, publish_markdown, run_day
+from flows._forms import act
 
 
 @flow(name="open-inspection-round", validate_parameters=False)
 def open_inspection_round(data: OpenInspectionRound) -> dict[str, Any]:
     """Mở đợt kiểm tra “Dân vận khéo”: đoàn, lượt kiểm tra, báo lịch cho đơn vị."""
-    d = coerce(OpenInspectionRound, data)
-    created, queued = create_and_notify(d)
+    opened = act(OpenInspectionRound, data, inspections.open_inspection_round)
+    if opened is None:
+        return cancelled()
+    created, queued = opened.created, opened.queued
     due = created.report_due_on.strftime("%d/%m/%Y") if created.report_due_on else "chưa có"
     changed("Đã mở đợt kiểm tra", [
         f"Mã đợt: **{created.code}** — {created.title}",

@@ -39,7 +39,7 @@ from danvan_workflow.services import (
 )
 from danvan_workflow.services.inspections import RESULTS
 from danvan_workflow.timeutil import today
-from flows._common import changed
+from flows._common import cancelled, changed
 from flows._forms import act
 from flows.dashboards import publish_dashboards
 
@@ -208,8 +208,3 @@ def _changed(title: str, lines: list[str]) -> None:
     """Say what changed, then publish the dashboards it changed (no waiting for 07:30)."""
     changed(title, lines)
     publish_dashboards(today())
-
-
-def cancelled() -> dict[str, Any]:
-    changed("Đã hủy thao tác", ["Người vận hành đã hủy: không ghi gì."])
-    return {"cancelled": True}

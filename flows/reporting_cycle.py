@@ -53,7 +53,8 @@ def reporting_cycle(period: cycles.Period | None = None, run_date: dt.date | Non
     log = get_run_logger()
     approved, note = True, ""
     if pending > threshold:
-        log.info("about to send %s messages (> %s): waiting for an operator", pending, threshold)
+        log.info("Sắp gửi %s thông báo (trên %s): chờ người vận hành đồng ý.", pending,
+                 threshold)
         form = Confirm.with_initial_data(
             description=f"Sắp gửi **{pending}** thông báo kỳ báo cáo. Đồng ý gửi?")
         answer = pause_flow_run(wait_for_input=form, timeout=24 * 3600,

@@ -28,7 +28,7 @@ class RegisterModel(Command):
 
 ModelEventName = Literal["approve", "reject", "start", "self_review_3m", "self_review_6m",
                          "inspect_mid_year", "inspect_year_end", "recognise", "not_recognise",
-                         "replicate"]
+                         "replicate", "undo"]
 
 
 class ApplyModelEvent(Command):
@@ -36,10 +36,12 @@ class ApplyModelEvent(Command):
     model_id: int = Field(title="Số mô hình")
     event: ModelEventName = Field(
         title="Thao tác", description="approve: duyệt; reject: không duyệt; start: bắt đầu "
-                                      "thực hiện; recognise: công nhận; ...")
+                                      "thực hiện; recognise: công nhận; ...; undo: hủy "
+                                      "thao tác trước đó ghi nhầm (ghi lý do)")
     assignment_notice: str | None = Field(None, title="Thông báo giao",
                                           description="Ví dụ: Thông báo số 123-TB/ThU")
-    reason: str | None = Field(None, title="Lý do", description="Khi không duyệt")
+    reason: str | None = Field(None, title="Lý do",
+                               description="Khi không duyệt, hoặc khi hủy thao tác ghi nhầm")
     level: str | None = Field(None, title="Cấp công nhận", description="Ví dụ: cấp thị xã")
     on: OptionalDay = Field(None, title="Ngày")
     note: str | None = Field(None, title="Ghi chú")

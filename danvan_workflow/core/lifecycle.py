@@ -54,7 +54,7 @@ Decisions:
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -233,6 +233,35 @@ def transition(current: State, event: Event, payload: TransitionInput) -> Transi
     if payload.note is not None and payload.note.strip():
         changes["note"] = nfc(payload.note.strip())
     return TransitionResult(new_state=new_state, changes=changes)
+
+
+UNDO = "undo"  # the history's name of an undone event (not an edge of the machine)
+
+
+def event_to_undo(history: Sequence[tuple[str, str | None]]) -> int | None:
+    """Which entry of a model's history (event, from_state), oldest first, an "undo"
+    reverts: the latest event not already undone. None when only the registration is
+    left (a registration recorded by mistake is withdrawn with its own reason: reject).
+
+    Undos stack: two undos in a row revert the last two events.
+    """
+    pending = 0
+    for i in range(len(history) - 1, -1, -1):
+        event, from_state = history[i]
+        if event == UNDO:
+            pending += 1
+        elif pending:
+            pending -= 1
+        elif from_state is None:
+            return None
+        else:
+            return i
+    return None
+
+
+#: The model field an event wrote, cleared when the event is undone.
+UNDONE_FIELDS: Mapping[str, str] = {"approve": "assignment_notice",
+                                    "recognise": "recognition_level"}
 
 
 # --------------------------------------------------------------------------- registration

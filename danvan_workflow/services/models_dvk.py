@@ -26,13 +26,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 from danvan_workflow.commands.models_dvk import ApplyModelEvent, RegisterModel
 from danvan_workflow.core import lifecycle as core
 from danvan_workflow.core import quotas as qcore
-from danvan_workflow.core.deadline_status import DeadlineState
+from danvan_workflow.core.deadline_status import OPEN_STATES, DeadlineState
 from danvan_workflow.core.occurrences import occurrences
 from danvan_workflow.core.periods import add_months
 from danvan_workflow.core.rules import EveryNMonthsRule, parse_rule
@@ -297,11 +297,55 @@ def register_new_model(cmd: RegisterModel) -> TransitionOutcome:
 
 
 def apply_model_event(cmd: ApplyModelEvent) -> TransitionOutcome:
-    """The command "apply a lifecycle event to a model", in its own transaction."""
+    """The command "apply a lifecycle event to a model" (or undo the last one), in its own
+    transaction."""
     payload = cmd.model_dump(include={"assignment_notice", "reason", "level", "on", "note"},
                              exclude_none=True)
     with unit_of_work() as s:
+        if cmd.event == core.UNDO:
+            return undo_model_event(s, cmd.model_id, cmd.reason, cmd.operator)
         return transition_model(s, cmd.model_id, cmd.event, payload, cmd.operator)
+
+
+def undo_model_event(session: Session, model_id: int, reason: str | None,
+                     actor: str) -> TransitionOutcome:
+    """Revert the model's last event recorded by mistake (reason required): the state it
+    came from, the field it wrote cleared, the open self-review deadlines of an undone
+    `start` cancelled. The history keeps the event and its undoing (`dvk_model_transitions`
+    and the audit trail)."""
+    m = get_model(session, model_id)
+    if reason is None or not reason.strip():
+        raise UserError("cần ghi rõ lý do hủy thao tác", field="reason")
+    rows = session.execute(select(ModelTransition).where(ModelTransition.model_id == m.id)
+                           .order_by(ModelTransition.id)).scalars().all()
+    i = core.event_to_undo([(r.event, r.from_state) for r in rows])
+    if i is None:
+        raise UserError(nfc(f"mô hình số {m.id} chưa có thao tác nào sau khi đăng ký để hủy"),
+                        field="event")
+    target = rows[i]
+    before = _model_dict(m)
+    current = m.state
+    assert target.from_state is not None
+    m.state = target.from_state
+    field_name = core.UNDONE_FIELDS.get(target.event)
+    if field_name:
+        setattr(m, field_name, None)
+    cancelled: list[int] = []
+    if target.event == core.Event.START.value:
+        cancelled = list(session.execute(
+            update(Deadline).where(Deadline.model_id == m.id,
+                                   Deadline.status.in_(OPEN_STATES))
+            .values(status=DeadlineState.CANCELLED, updated_at=now())
+            .returning(Deadline.id)).scalars())
+    note = nfc(f"Hủy “{core.Event(target.event).label}”: {reason.strip()}")
+    session.add(ModelTransition(model_id=m.id, at=now(), actor=actor, event=core.UNDO,
+                                from_state=current, to_state=m.state, note=note))
+    session.flush()
+    audit.record(session, actor=actor, action="model.undo", entity="dvk_model", entity_id=m.id,
+                 before=before, after={**_model_dict(m), "cancelled_deadlines": cancelled},
+                 note=note)
+    return TransitionOutcome(m.id, core.UNDO, current, m.state, {"undone": target.event},
+                             [], note)
 
 
 def view_models(unit: str | None = None, state: str | None = None,

@@ -213,3 +213,15 @@ def test_self_review_due_dates() -> None:
     assert add_months(dt.date(2023, 11, 30), 3) == dt.date(2024, 2, 29)
     with pytest.raises(ValueError):
         self_review_due_dates(dt.date(2023, 1, 1), months=(0,))
+
+
+def test_undo_reverts_the_latest_event_not_already_undone() -> None:
+    from danvan_workflow.core.lifecycle import event_to_undo
+
+    reg = ("register", None)
+    assert event_to_undo([reg]) is None
+    assert event_to_undo([reg, ("approve", "registered")]) == 1
+    hist = [reg, ("approve", "registered"), ("start", "approved"), ("undo", "implementing")]
+    assert event_to_undo(hist) == 1  # start is undone: next comes the approval
+    assert event_to_undo([*hist, ("undo", "approved")]) is None
+    assert event_to_undo([*hist, ("start", "approved")]) == 4

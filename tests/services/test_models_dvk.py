@@ -189,3 +189,44 @@ def test_cli_models(db: str) -> None:
     assert res.exit_code == 0, res.output
     res = runner.invoke(app, ["models", "quota", "--plan", PLAN, "--year", "2026"])
     assert res.exit_code == 0 and "PB.DU" in res.output
+
+
+def _undo(mid: int, reason: str | None = "Ghi nhầm mô hình") -> models_dvk.TransitionOutcome:
+    from danvan_workflow.commands.models_dvk import ApplyModelEvent
+
+    return models_dvk.apply_model_event(ApplyModelEvent(model_id=mid, event="undo",
+                                                        reason=reason))
+
+
+def test_an_event_recorded_by_mistake_is_undone_and_kept_in_history(db: str) -> None:
+    with session_scope() as s:
+        mid = _register(s)
+    for ev in (Event.APPROVE, Event.START):
+        with session_scope() as s:
+            models_dvk.transition_model(s, mid, ev.value, PAYLOADS.get(ev), "test")
+    undone = _undo(mid)  # start undone: approved again, its self-review deadlines cancelled
+    assert (undone.from_state, undone.to_state) == ("implementing", "approved")
+    with session_scope() as s:
+        statuses = s.execute(select(Deadline.status).where(Deadline.model_id == mid)
+                             ).scalars().all()
+    assert sorted(statuses) == ["cancelled", "cancelled"]
+    assert _undo(mid, "Duyệt nhầm").to_state == "registered"  # the approval too
+    with session_scope() as s:
+        m = s.get(DvkModel, mid)
+        assert m is not None and m.state == "registered" and m.assignment_notice is None
+        before = _counts(s)
+    with pytest.raises(UserError, match="chưa có thao tác nào"):
+        _undo(mid)  # only the registration is left
+    with pytest.raises(UserError, match="lý do"):
+        _undo(mid, " ")
+    with session_scope() as s:
+        assert _counts(s) == before  # refusals write nothing
+        trail = s.execute(select(ModelTransition.event, ModelTransition.note)
+                          .where(ModelTransition.model_id == mid)
+                          .order_by(ModelTransition.id)).tuples().all()
+    assert [e for e, _ in trail] == ["register", "approve", "start", "undo", "undo"]
+    assert trail[3][1] == "Hủy “Triển khai thực hiện”: Ghi nhầm mô hình"
+    # approved again after the undo: the machine goes on from the restored state
+    with session_scope() as s:
+        res = models_dvk.transition_model(s, mid, "approve", PAYLOADS[Event.APPROVE], "test")
+    assert res.to_state == "approved"
