@@ -6,13 +6,14 @@ left config/ is archived, and only these commands delete it, with its code retyp
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from danvan_workflow.cli.app import console, user_errors
 from danvan_workflow.commands import parse_command
-from danvan_workflow.commands.archive import CloseYear, DeletePlan, DeleteUnit
+from danvan_workflow.commands.archive import CloseYear, DeletePlan, DeleteUnit, RollPlan
 from danvan_workflow.errors import UserError
 from danvan_workflow.settings import get_settings
 
@@ -77,7 +78,51 @@ def deadlines_close_year(
     console.print(res.message, highlight=False, soft_wrap=True)
 
 
+def plans_roll(
+    code: Annotated[str, typer.Argument(help="Số kế hoạch cần chuyển sang năm mới")],
+    year: Annotated[int, typer.Option("--year", help="Năm của kế hoạch mới, ví dụ 2027")],
+    path: Annotated[Path | None, typer.Option("--config", help="Thư mục cấu hình")] = None,
+    actor: Actor = None,
+) -> None:
+    """Tạo dự thảo kế hoạch năm mới từ kế hoạch năm nay (tệp trong thư mục cấu hình)."""
+    from danvan_workflow.services.rollover import roll_plan
+
+    cmd = parse_command(RollPlan, {"code": code, "year": year,
+                                   "operator": actor or get_settings().operator})
+    res = roll_plan(cmd, path or get_settings().config_dir)
+    console.print(res.message, highlight=False, soft_wrap=True)
+
+
+def units_template(
+    output: Annotated[Path, typer.Option("--output", "-o", help="Tệp mẫu (.xlsx)")] = Path(
+        "mau-don-vi-dau-moi.xlsx"),
+) -> None:
+    """Tạo tệp Excel mẫu để nhập danh sách đơn vị và đầu mối."""
+    from danvan_workflow.services.workbook_import import template
+
+    console.print(f"Đã tạo tệp mẫu: {template(output)}", highlight=False)
+
+
+def units_import(
+    path: Annotated[Path, typer.Argument(help="Tệp Excel theo mẫu (.xlsx)")],
+    config_dir: Annotated[Path | None, typer.Option("--config", help="Thư mục cấu hình")]
+    = None,
+    actor: Actor = None,
+) -> None:
+    """Nạp danh sách đơn vị và đầu mối từ tệp Excel theo mẫu (lỗi ghi rõ trang:dòng:cột)."""
+    from danvan_workflow.commands.archive import ImportWorkbook
+    from danvan_workflow.services.workbook_import import import_workbook
+
+    cmd = parse_command(ImportWorkbook, {"path": str(path),
+                                         "operator": actor or get_settings().operator})
+    res = import_workbook(cmd, config_dir or get_settings().config_dir)
+    console.print(res.message, highlight=False, soft_wrap=True)
+
+
 def register(*, plans: typer.Typer, units: typer.Typer, deadlines: typer.Typer) -> None:
+    units.command("template")(user_errors(units_template))
+    units.command("import")(user_errors(units_import))
+    plans.command("roll")(user_errors(plans_roll))
     plans.command("delete")(user_errors(plans_delete))
     units.command("delete")(user_errors(units_delete))
     deadlines.command("close-year")(user_errors(deadlines_close_year))

@@ -184,11 +184,24 @@ def rules_explain(phrase: Annotated[str, typer.Argument(help='Ví dụ: "trướ
             console.print(f"  {line}", highlight=False, markup=False, soft_wrap=True)
 
 
+@deadlines_app.command("feed")
+@user_errors
+def deadlines_feed(
+    unit: Annotated[str, typer.Option(help="Mã đơn vị báo cáo")],
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Ghi ra tệp .ics")] = None,
+) -> None:
+    """Lịch (.ics) của một đơn vị: các hạn còn phải nộp (quá hạn và sắp đến)."""
+    from danvan_workflow.adapters.exporters.ics import to_ics
+    from danvan_workflow.services.queries import view_unit_feed
+
+    _emit(to_ics(view_unit_feed(unit)), output)
+
+
 @deadlines_app.command("list")
 @user_errors
 def deadlines_list(
-    date_from: Annotated[str | None, typer.Option("--from", help="Từ ngày (YYYY-MM-DD)")] = None,
-    date_to: Annotated[str | None, typer.Option("--to", help="Đến ngày (YYYY-MM-DD)")] = None,
+    date_from: Annotated[str | None, typer.Option("--from", help="Từ ngày (dd/mm/yyyy)")] = None,
+    date_to: Annotated[str | None, typer.Option("--to", help="Đến ngày (dd/mm/yyyy)")] = None,
     unit: Annotated[str | None, typer.Option(help="Mã đơn vị báo cáo")] = None,
     plan: Annotated[str | None, typer.Option(help="Số kế hoạch")] = None,
     status: Annotated[str | None, typer.Option(help="Trạng thái")] = None,

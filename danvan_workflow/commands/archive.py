@@ -1,4 +1,4 @@
-"""Commands of `danvan plans delete`, `danvan units delete`, `danvan deadlines close-year`."""
+"""Commands of `danvan plans delete`, `plans roll`, `units delete`, `deadlines close-year`."""
 
 from __future__ import annotations
 
@@ -32,4 +32,19 @@ class CloseYear(Command):
 
     year: int = Field(ge=2000, le=2099, title="Năm")
     reason: str | None = Field(None, title="Lý do đóng")
+    operator: str = OPERATOR
+
+
+class RollPlan(Command):
+    """Draft next year's plan from this year's (`danvan plans roll`)."""
+
+    code: str = Field(min_length=1, title="Số kế hoạch")
+    year: int = Field(ge=2000, le=2099, title="Năm của kế hoạch mới")
+    operator: str = OPERATOR
+
+
+class ImportWorkbook(Command):
+    """Units and focal points from the Excel template (`danvan units import`)."""
+
+    path: str = Field(min_length=1, title="Tệp Excel (.xlsx)")
     operator: str = OPERATOR

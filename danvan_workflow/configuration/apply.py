@@ -338,6 +338,10 @@ def _apply_plans(session: Session, bundle: ConfigBundle, unit_id: dict[str, int 
                     oc.changed.append(f"{code} {c}: đơn vị báo cáo")
                     changed_codes.add(c)
         rep.changed_obligation_ids |= {ob_ids[c] for c in changed_codes if c in ob_ids}
+        if code in rep.of("plans").changed:
+            # the plan's own validity (valid_from/until, recurs, year) decides which
+            # occurrences exist: every obligation of it is recomputed
+            rep.changed_obligation_ids |= set(ob_ids.values())
         _apply_plan_parts(session, pb, plan_id, unit_id, rep)
 
 

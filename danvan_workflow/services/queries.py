@@ -111,7 +111,7 @@ def require_plan_year(plan: Plan, year: int, field: str = "year") -> int:
 def list_deadlines(
     session: Session, *, start: dt.date | None = None, end: dt.date | None = None,
     unit: str | None = None, plan: str | None = None, status: str | None = None,
-    include_continuous: bool = True, limit: int | None = None,
+    include_continuous: bool = True, limit: int | None = None, open_only: bool = False,
 ) -> list[DeadlineView]:
     reporter, recipient = aliased(Unit), aliased(Unit)
     q = (
@@ -146,6 +146,8 @@ def list_deadlines(
             raise UserError(f"trạng thái '{status}' không hợp lệ; chọn: "
                             + ", ".join(STATUS_LABELS), field="status")
         q = q.where(Deadline.status == status)
+    if open_only:  # still awaiting a report, in a plan in force
+        q = q.where(Deadline.status.in_(OPEN_STATES), Plan.archived_at.is_(None))
     if limit:
         q = q.limit(limit)
     return [DeadlineView(*row) for row in session.execute(q).all()]
@@ -158,6 +160,13 @@ class DeadlineList:
 
     items: list[DeadlineView]
     calendar: WorkingCalendar
+
+
+def view_unit_feed(unit: str) -> list[DeadlineView]:
+    """A unit's calendar feed: its dated deadlines still awaiting a report (overdue and
+    upcoming), in the plans in force; a submission, waiver or cancellation takes one out."""
+    with unit_of_work() as s:
+        return list_deadlines(s, unit=unit, include_continuous=False, open_only=True)
 
 
 def view_deadlines(
