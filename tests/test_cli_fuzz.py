@@ -111,6 +111,8 @@ TABLE = [
     Cmd(("reports", "submit"), ("--deadline", DEADLINE, "--received", "01/12/2026"),
         {"--received": "date", "--deadline": "id", "--plan": "code", "--obligation": "code",
          "--unit": "code", "--period": "code", "--number": "text", "--attachment": "in"}),
+    Cmd(("reports", "word"), ("--plan", "26-KH/BCĐ", "--output", "{tmp}/bao-cao.docx"),
+        {"--plan": "code", "--issuer": "code", "--on": "date", "--output": "out"}),
     Cmd(("reports", "revoke"), (DEADLINE, "--reason", "Miễn nhầm"),
         {"#0": "id", "--reason": "text"}),
     Cmd(("reports", "withdraw"), (DEADLINE, "--reason", "Ghi nhầm"),
@@ -135,7 +137,10 @@ TABLE = [
     Cmd(("targets", "status"), ("--plan", "26-KH/BCĐ", "--year", "2026"),
         {"--plan": "code", "--year": "year"}),
     Cmd(("units", "delete"), ("DP.BDV",), {"#0": "code", "--xac-nhan": "code"}),
+    Cmd(("units", "import"), ("{tmp}/khong-co.xlsx", "--config", "{tmp}/khong-co"),
+        {"#0": "in", "--config": "in"}),
     Cmd(("units", "list"), (), {}),
+    Cmd(("units", "template"), ("--output", "{tmp}/mau.xlsx"), {"--output": "out"}),
     Cmd(("zalo", "token", "status"), (), {}),
 ]
 # not run here: they start or need servers (covered by tests/e2e), or create the schema
@@ -265,7 +270,7 @@ def test_never_upgraded_folder_is_told_how_to_fix(tmp_path: Path, monkeypatch: p
                                  "folder": "", "empty": ""})
     code, out = run(world, cmd.words, list(cmd.base))
     if cmd.words in {("rules", "explain"), ("calendar", "check"), ("config", "check"),
-                     ("backup",)}:
+                     ("backup",), ("units", "template")}:
         assert code in (0, 1), out  # they need no upgraded database (or say so)
         return
     assert code in (1, 2), out[-1500:]

@@ -241,6 +241,33 @@ def reports_waive(
                   f"{res.status_text}.", highlight=False)
 
 
+@reports_app.command("word")
+@user_errors
+def reports_word(
+    output: Annotated[Path, typer.Option("--output", "-o", help="Tệp Word (.docx)")],
+    plan: Annotated[str | None, typer.Option("--plan", help="Số kế hoạch")] = None,
+    by_area: Annotated[bool, typer.Option("--by-area", help="Tổng hợp theo địa bàn")] = False,
+    issuer: Annotated[str | None, typer.Option("--issuer", help="Mã đơn vị ban hành báo cáo "
+                                                                "(khi --by-area)")] = None,
+    on: Annotated[str | None, typer.Option("--on", help="Tính đến ngày (dd/mm/yyyy)")] = None,
+) -> None:
+    """Báo cáo Word (.docx) có thể thức văn bản: theo kế hoạch, hoặc tổng hợp theo địa bàn."""
+    from danvan_workflow.services import word_reports
+
+    day = _req_date(on, "--on") if on else today()
+    if by_area:
+        if not issuer:
+            raise UserError("cần --issuer (mã đơn vị ban hành) khi dùng --by-area",
+                            field="--issuer")
+        path = word_reports.area_report(issuer, day, output)
+    elif plan:
+        path = word_reports.plan_report(plan, day, output)
+    else:
+        raise UserError("chọn --plan SỐ_KẾ_HOẠCH hoặc --by-area --issuer MÃ_ĐƠN_VỊ",
+                        field="--plan")
+    console.print(f"Đã ghi báo cáo: {path}", highlight=False)
+
+
 @reports_app.command("revoke")
 @user_errors
 def reports_revoke(

@@ -151,3 +151,29 @@ def test_unknown_phrase(text: str, hint: str) -> None:
     assert unicodedata.is_normalized("NFC", message)
     assert isinstance(info.value, ValueError)
     assert isinstance(info.value, UserError)
+
+
+def test_header_block_follows_the_issuing_body() -> None:
+    import datetime as dt
+
+    from danvan_workflow.core.doc_header import MOTTO, NATIONAL_TITLE, PARTY_TITLE, Body, header_for
+
+    day = dt.date(2026, 12, 3)
+    thi_uy = Body("Thị ủy Đức Phổ", "party_committee")
+    bcd = Body("Ban Chỉ đạo phong trào thi đua “Dân vận khéo” thị xã Đức Phổ",
+               "steering_committee", thi_uy)
+    party = header_for(bcd, day)
+    assert party.party and party.right_title == PARTY_TITLE and party.motto is None
+    assert party.upper == "THỊ ỦY ĐỨC PHỔ"
+    assert party.place_date == "Đức Phổ, ngày 03 tháng 12 năm 2026"
+    ubnd = Body("Ủy ban nhân dân huyện Cao Lộc", "state_agency")
+    state = header_for(Body("Phòng Nội vụ huyện Cao Lộc", "state_agency", ubnd), day)
+    assert not state.party and state.right_title == NATIONAL_TITLE and state.motto == MOTTO
+    assert state.upper == "ỦY BAN NHÂN DÂN HUYỆN CAO LỘC"
+    assert state.place_date.startswith("Cao Lộc, ngày 03 tháng 12")
+    # a steering committee of the People's Committee writes as the state does
+    assert not header_for(Body("Ban Chỉ đạo huyện", "steering_committee", ubnd), day).party
+    assert header_for(Body("Văn phòng", "office"), day).place_date.startswith("……")
+    tinh_uy = Body("Tỉnh ủy Tây Ninh", "party_committee")
+    bdv = header_for(Body("Ban Dân vận Tỉnh ủy Tây Ninh", "party_board", tinh_uy), day)
+    assert bdv.place_date.startswith("Tây Ninh, ngày") and bdv.upper == "TỈNH ỦY TÂY NINH"
