@@ -32,7 +32,7 @@ typecheck: $(STAMP)
 	$(BIN)/mypy danvan_workflow flows
 
 pytest: $(STAMP)
-	$(BIN)/pytest -q --durations=25 $(PYTEST_ARGS)
+	$(BIN)/pytest -q -n 2 --dist loadfile --durations=25 $(PYTEST_ARGS)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.run_all

@@ -103,3 +103,19 @@ def engine(db_url: str) -> Engine:
     from danvan_workflow.db.session import engine_for
 
     return engine_for(db_url)
+
+
+# The longest files first: `make test` runs files on two processes (pytest-xdist,
+# --dist loadfile), so starting these early keeps one long file from running alone at
+# the end. Order only; every test still runs.
+SLOW_FIRST = ("tests/e2e/test_runbook.py", "tests/browser/", "tests/e2e/test_crashed_runs.py",
+              "tests/e2e/")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    def rank(item: pytest.Item) -> int:
+        path = item.nodeid.split("::", 1)[0]
+        return next((i for i, p in enumerate(SLOW_FIRST) if path.startswith(p)),
+                    len(SLOW_FIRST))
+
+    items.sort(key=rank)  # stable: the order within a file is kept
