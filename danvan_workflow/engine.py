@@ -250,9 +250,41 @@ def publish_dashboards_soon() -> None:
     threading.Thread(target=run, name="danvan-dashboards-at-start", daemon=True).start()
 
 
+HTTP_PORT_ENV = "DANVAN_HTTP_PORT"
+DEFAULT_HTTP_PORT = 8787
+
+
+def serve_http_soon(host: str = "127.0.0.1") -> None:
+    """The engine's small HTTP service (Zalo webhooks, units' calendar feeds), in a thread
+    beside `serve`, on 127.0.0.1:8787 (`DANVAN_HTTP_PORT`; 0 turns it off). A port in use
+    is logged and the engine goes on (`danvan http serve` may already run it)."""
+    import threading
+
+    port = int(os.environ.get(HTTP_PORT_ENV, DEFAULT_HTTP_PORT))
+    if port == 0:
+        return
+
+    def run() -> None:
+        import uvicorn
+
+        from danvan_workflow.adapters.webhooks_app import create_app
+
+        try:
+            uvicorn.Server(uvicorn.Config(create_app(), host=host, port=port,
+                                          log_level="warning", lifespan="off",
+                                          proxy_headers=True,
+                                          forwarded_allow_ips="127.0.0.1")).run()
+        except (OSError, SystemExit):
+            log.warning("HTTP service not started on %s:%s (port in use?)", host, port)
+
+    threading.Thread(target=run, name="danvan-http", daemon=True).start()
+    print(f"Dịch vụ HTTP (webhook Zalo, lịch đơn vị): http://{host}:{port}", flush=True)
+
+
 def up(port: int = 4200, host: str = "127.0.0.1", no_server: bool = False,
        limit: int | None = None) -> None:
     install_signals()
+    serve_http_soon()
     if no_server:
         api = os.environ.get("PREFECT_API_URL")
         if not api:

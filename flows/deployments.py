@@ -84,6 +84,9 @@ def specs() -> list[Spec]:
              "Ghi kết quả một lượt kiểm tra của đợt kiểm tra.", OPERATOR),
         Spec(ops.record_score, "Chấm điểm thi đua",
              "Ghi điểm một tiêu chí thi đua của một đơn vị.", OPERATOR),
+        Spec(ops.export_word_report, "Xuất báo cáo Word",
+             "Báo cáo Word có thể thức văn bản (kế hoạch, kỳ báo cáo, đợt kiểm tra, thi đua, "
+             "chỉ tiêu, địa bàn), điền từ số liệu đã ghi nhận.", OPERATOR),
         Spec(ops.send_test_notification, "Gửi thông báo thử",
              "Gửi thử đến một đầu mối qua các kênh đã cấu hình.", OPERATOR),
         Spec(ops.unit_status, "Xem tình hình một đơn vị",

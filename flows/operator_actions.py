@@ -12,13 +12,14 @@ from __future__ import annotations
 from typing import Any
 
 from prefect import flow
-from prefect.artifacts import create_table_artifact
+from prefect.artifacts import create_link_artifact, create_table_artifact
 
 from danvan_workflow.commands.inspections import RecordInspectionResult
 from danvan_workflow.commands.models_dvk import ApplyModelEvent, RegisterModel
 from danvan_workflow.commands.notify import SendTestNotification
 from danvan_workflow.commands.reports import (
     ChangeDeadline,
+    ExportWordReport,
     RecordSubmission,
     RequestReport,
     WithdrawSubmission,
@@ -36,6 +37,7 @@ from danvan_workflow.services import (
     reports,
     scores,
     status,
+    word_reports,
 )
 from danvan_workflow.services.inspections import RESULTS
 from danvan_workflow.timeutil import today
@@ -147,6 +149,21 @@ def record_score(data: RecordScore) -> dict[str, Any]:
     _changed("Đã chấm điểm", [f"{r.unit_code}, năm {r.year}, tiêu chí {r.criterion_code}: "
                              f"{what} (thưởng {r.bonus})"])
     return {"unit": r.unit_code, "points": str(r.points), "changed": r.changed}
+
+
+@flow(name="export-word-report", validate_parameters=False)
+def export_word_report(data: ExportWordReport) -> dict[str, Any]:
+    """Xuất báo cáo Word có thể thức văn bản, điền từ số liệu đã ghi nhận."""
+    path = act(ExportWordReport, data, word_reports.export_to_folder)
+    if path is None:
+        return cancelled()
+    create_link_artifact(path.resolve().as_uri(), link_text=path.name,
+                         key="danvan-bao-cao-word",
+                         description=f"Báo cáo Word: {path.name} (thư mục {path.parent})")
+    changed("Đã xuất báo cáo Word", [f"Tệp: {path.resolve()}",
+                                     "Mở bằng Word hoặc LibreOffice; điền số và ngày ký trước "
+                                     "khi ban hành."])
+    return {"file": str(path.resolve())}
 
 
 @flow(name="send-test-notification", validate_parameters=False)

@@ -15,6 +15,9 @@ Both refuse an event older (or newer) than 5 minutes, and an event id already st
 changes nothing (answered 200 ``duplicate``, so Zalo does not resend it). Refusals are
 401 and never echo a secret. Processing is a few row writes, well inside Zalo's 2 s.
 
+``GET /lich/<unit>.ics?token=…``: a unit's calendar feed (services/feeds.py), 404 for
+any wrong token or unit.
+
 Start it with ``danvan http serve`` (127.0.0.1:8787 by default) behind a TLS reverse
 proxy; see docs/operations.md.
 """
@@ -34,10 +37,11 @@ from sqlalchemy import Engine
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from danvan_workflow.db.session import get_engine, session_scope
+from danvan_workflow.services.feeds import serve_feed
 from danvan_workflow.services.inbound import Event, handle_event
 
 log = logging.getLogger("danvan_workflow.webhooks")
@@ -143,8 +147,17 @@ def create_app(engine: Engine | None = None,
     async def healthz(request: Request) -> JSONResponse:
         return JSONResponse({"ok": True})
 
+    async def unit_calendar(request: Request) -> Response:
+        unit = str(request.path_params["unit"])
+        body = await run_in_threadpool(serve_feed, unit, request.query_params.get("token", ""))
+        if body is None:
+            return Response("Not Found", status_code=404, media_type="text/plain")
+        return Response(body, media_type="text/calendar; charset=utf-8",
+                        headers={"Cache-Control": "no-store"})
+
     return Starlette(routes=[
         Route("/zalo/oa", zalo_oa, methods=["POST"]),
         Route("/zalo/bot", zalo_bot, methods=["POST"]),
         Route("/healthz", healthz, methods=["GET"]),
+        Route("/lich/{unit}.ics", unit_calendar, methods=["GET"]),
     ])

@@ -245,27 +245,25 @@ def reports_waive(
 @user_errors
 def reports_word(
     output: Annotated[Path, typer.Option("--output", "-o", help="Tệp Word (.docx)")],
+    kind: Annotated[str, typer.Option(
+        "--kind", help="ke_hoach | ky_bao_cao | kiem_tra | thi_dua | chi_tieu | dia_ban")]
+    = "ke_hoach",
     plan: Annotated[str | None, typer.Option("--plan", help="Số kế hoạch")] = None,
-    by_area: Annotated[bool, typer.Option("--by-area", help="Tổng hợp theo địa bàn")] = False,
-    issuer: Annotated[str | None, typer.Option("--issuer", help="Mã đơn vị ban hành báo cáo "
-                                                                "(khi --by-area)")] = None,
+    period: Annotated[str | None, typer.Option("--period", help="Mã kỳ (ky_bao_cao)")] = None,
+    round_code: Annotated[str | None, typer.Option("--round", help="Mã đợt kiểm tra")] = None,
+    year: Annotated[int | None, typer.Option("--year", help="Năm (thi_dua, chi_tieu)")] = None,
+    scorer: Annotated[str | None, typer.Option("--scorer", help="Đơn vị chấm điểm")] = None,
+    issuer: Annotated[str | None, typer.Option("--issuer", help="Đơn vị ban hành (dia_ban)")]
+    = None,
     on: Annotated[str | None, typer.Option("--on", help="Tính đến ngày (dd/mm/yyyy)")] = None,
 ) -> None:
-    """Báo cáo Word (.docx) có thể thức văn bản: theo kế hoạch, hoặc tổng hợp theo địa bàn."""
+    """Báo cáo Word (.docx) có thể thức văn bản, điền từ số liệu đã ghi nhận."""
+    from danvan_workflow.commands.reports import ExportWordReport
     from danvan_workflow.services import word_reports
 
-    day = _req_date(on, "--on") if on else today()
-    if by_area:
-        if not issuer:
-            raise UserError("cần --issuer (mã đơn vị ban hành) khi dùng --by-area",
-                            field="--issuer")
-        path = word_reports.area_report(issuer, day, output)
-    elif plan:
-        path = word_reports.plan_report(plan, day, output)
-    else:
-        raise UserError("chọn --plan SỐ_KẾ_HOẠCH hoặc --by-area --issuer MÃ_ĐƠN_VỊ",
-                        field="--plan")
-    console.print(f"Đã ghi báo cáo: {path}", highlight=False)
+    cmd = _command(ExportWordReport, kind=kind, plan=plan, period=period,
+                   round_code=round_code, year=year, scorer=scorer, issuer=issuer, on=on)
+    console.print(f"Đã ghi báo cáo: {word_reports.export(cmd, output)}", highlight=False)
 
 
 @reports_app.command("revoke")

@@ -189,8 +189,14 @@ def rules_explain(phrase: Annotated[str, typer.Argument(help='Ví dụ: "trướ
 def deadlines_feed(
     unit: Annotated[str, typer.Option(help="Mã đơn vị báo cáo")],
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Ghi ra tệp .ics")] = None,
+    url: Annotated[bool, typer.Option("--url", help="In địa chỉ để đăng ký lịch")] = False,
 ) -> None:
     """Lịch (.ics) của một đơn vị: các hạn còn phải nộp (quá hạn và sắp đến)."""
+    if url:
+        from danvan_workflow.services.feeds import feed_url
+
+        console.print(feed_url(unit), highlight=False, soft_wrap=True)
+        return
     from danvan_workflow.adapters.exporters.ics import to_ics
     from danvan_workflow.services.queries import view_unit_feed
 

@@ -65,3 +65,29 @@ class WithdrawSubmission(Command):
     reason: str = Field(min_length=1, max_length=1000, title="Lý do rút lại",
                         description="Ví dụ: ghi nhầm đơn vị; báo cáo chưa đủ nội dung")
     operator: str = OPERATOR
+
+
+ReportKind = Literal["ke_hoach", "ky_bao_cao", "kiem_tra", "thi_dua", "chi_tieu", "dia_ban"]
+
+
+class ExportWordReport(Command):
+    # Báo cáo Word có thể thức văn bản, điền từ số liệu đã ghi nhận.
+    kind: ReportKind = Field(
+        "ke_hoach", title="Loại báo cáo",
+        description="ke_hoach: tình hình nộp báo cáo theo kế hoạch; ky_bao_cao: một kỳ báo cáo "
+                    "(ai nộp đúng hạn, trễ, chưa nộp); kiem_tra: đợt kiểm tra “Dân vận khéo”; "
+                    "thi_dua: tổng hợp chấm điểm thi đua; chi_tieu: tình hình chỉ tiêu; "
+                    "dia_ban: tổng hợp theo địa bàn")
+    plan: str | None = Field(None, title="Số kế hoạch", description="Ví dụ: 294/KH-VP")
+    period: str | None = Field(None, title="Mã kỳ báo cáo", description="Khi ky_bao_cao; "
+                                                                      "ví dụ: 2026-H1")
+    round_code: str | None = Field(None, title="Mã đợt kiểm tra", description="Khi kiem_tra")
+    year: int | None = Field(None, ge=2000, le=2099, title="Năm",
+                             description="Khi thi_dua, chi_tieu")
+    scorer: str | None = Field(None, title="Mã đơn vị chấm điểm", description="Khi thi_dua")
+    issuer: str | None = Field(None, title="Mã đơn vị ban hành",
+                               description="Khi dia_ban (các loại khác: đơn vị ban hành kế "
+                                           "hoạch)")
+    on: OptionalDay = Field(None, title="Tính đến ngày", description="Để trống: hôm nay; "
+                                                                     + DAY_HINT)
+    operator: str = OPERATOR

@@ -92,12 +92,17 @@ class FakeZaloServer(FakeHTTPServer):
 
     # normal replies -------------------------------------------------------------------
     def _token_ok(self, token: str | None) -> bool:
-        if self.oauth is not None and token in self.access_tokens:
+        """As Zalo: with OAuth, only a token this server issued and that has not expired
+        (an expired one counts in `expired_refusals`); without it, `valid_tokens`."""
+        if self.oauth is not None:
             with self._tok_lock:
-                if self.access_tokens[token] > time.monotonic():
+                expiry = self.access_tokens.get(token or "")
+                if expiry is not None and expiry > time.monotonic():
                     return True
-                self.expired_refusals += 1
-                return False
+                if expiry is not None:
+                    self.expired_refusals += 1
+                    return False
+            return self.valid_tokens is not None and token in self.valid_tokens
         return self.valid_tokens is None or token in self.valid_tokens
 
     def bot_fail_after(self, ok: int) -> None:

@@ -6,6 +6,7 @@ import datetime as dt
 import json
 import threading
 import time
+from pathlib import Path
 from uuid import UUID
 
 from prefect.client.orchestration import get_client
@@ -28,6 +29,7 @@ from flows.daily_sweep import daily_sweep
 from flows.deployments import all_deployments
 from flows.operator_actions import (
     change_deadline,
+    export_word_report,
     record_submission,
     register_model,
     unit_status,
@@ -257,6 +259,22 @@ def test_a_waiver_recorded_by_mistake_is_revoked(loaded: str) -> None:
                           .order_by(m.AuditEntry.id)).tuples().all()
     assert trail == [("deadline.waived", "Đơn vị sáp nhập"),
                      ("deadline.change_revoked", "Miễn nhầm đơn vị")]
+
+
+def test_word_report_from_the_form(loaded: str) -> None:
+    from docx import Document
+
+    with Operator():  # no date given: nothing to confirm
+        res = export_word_report({"kind": "dia_ban",  # type: ignore[arg-type]
+                                  "issuer": "TN.BDV"})
+    path = Path(res["file"])
+    assert path.suffix == ".docx" and path.is_file()
+    right = Document(str(path)).tables[0].rows[0].cells[1].text
+    assert "ĐẢNG CỘNG SẢN VIỆT NAM" in right
+    assert _artifact_keys("danvan-bao-cao-word") == {"danvan-bao-cao-word"}
+    with Operator({"issuer": "TN.BDV"}) as op:  # forgot the issuer: asked again
+        res = export_word_report({"kind": "dia_ban"})  # type: ignore[arg-type]
+    assert "issuer" in op.questions[0] and Path(res["file"]).is_file()
 
 
 def test_reporting_cycle_opens_and_closes(loaded: str) -> None:

@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
+import pytest
+import uvicorn
 from icalendar import Calendar
 from sqlalchemy import select
 from typer.testing import CliRunner
 
+from danvan_workflow.adapters.webhooks_app import create_app
 from danvan_workflow.db import models as m
 from danvan_workflow.db.session import session_scope
 from danvan_workflow.services import config, reports
@@ -58,3 +65,67 @@ def test_unknown_unit_is_named(sqlite_url: str) -> None:
     config.load(CONFIG)
     res = CliRunner().invoke(app, ["deadlines", "feed", "--unit", "KHONG.CO"])
     assert res.exit_code != 0 and "KHONG.CO" in res.output and "Traceback" not in res.output
+
+
+FEED_SECRET = "bi-mat-lich-3f9a71c2d4"
+
+
+@pytest.fixture
+def feed_server(sqlite_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """The engine's HTTP service (the webhook receiver app) on 127.0.0.1, served by uvicorn."""
+    monkeypatch.setenv("DANVAN_FEED_SECRET", FEED_SECRET)
+    config.load(CONFIG)
+    server = uvicorn.Server(uvicorn.Config(create_app(), host="127.0.0.1", port=0,
+                                           log_level="warning", lifespan="off"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    end = time.monotonic() + 30
+    while not server.started:  # readiness, bounded
+        assert time.monotonic() < end and thread.is_alive(), "server did not start"
+        time.sleep(0.01)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    monkeypatch.setenv("DANVAN_HTTP_PUBLIC_URL", f"http://127.0.0.1:{port}")
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+def test_subscribed_address_serves_the_unit_feed_and_nothing_else(feed_server: str) -> None:
+    from danvan_workflow.cli.main import app
+
+    res = CliRunner().invoke(app, ["deadlines", "feed", "--unit", UNIT, "--url"])
+    assert res.exit_code == 0, res.output
+    address = res.output.strip()
+    assert address.startswith(f"{feed_server}/lich/{UNIT}.ics?token=")
+    assert FEED_SECRET not in address
+    got = httpx.get(address, timeout=10)
+    assert got.status_code == 200 and got.headers["content-type"].startswith("text/calendar")
+    events = Calendar.from_ical(got.content).walk("VEVENT")
+    ids = {int(str(e["uid"]).split("-")[1].split("@")[0]) for e in events}
+    with session_scope() as s:
+        expected = set(s.execute(select(m.Deadline.id).join(m.Unit, m.Unit.id == m.Deadline.unit_id)
+                                 .where(m.Unit.code == UNIT, m.Deadline.due_on.is_not(None),
+                                        m.Deadline.status.in_(("open", "extended")))).scalars())
+    assert ids == expected and ids
+    with session_scope() as s:
+        reports.submit(s, deadline_id=min(ids), received_on=dt.date(2026, 12, 1),
+                       document_number=None, recorded_by="kiểm thử", today=dt.date(2026, 12, 3))
+    again = httpx.get(address, timeout=10)
+    assert again.status_code == 200 and again.content != got.content
+    token = address.split("token=")[1]
+    for wrong in (address[:-2] + "xx", f"{feed_server}/lich/DP.BDV.ics?token={token}",
+                  f"{feed_server}/lich/KHONG.CO.ics?token={token}", address.split("?")[0]):
+        refused = httpx.get(wrong, timeout=10)
+        assert refused.status_code == 404 and b"VCALENDAR" not in refused.content, wrong
+
+
+def test_feed_is_off_without_its_secret(feed_server: str, monkeypatch: pytest.MonkeyPatch
+                                        ) -> None:
+    from danvan_workflow.cli.main import app
+    from danvan_workflow.core.feed_tokens import feed_token
+
+    monkeypatch.delenv("DANVAN_FEED_SECRET")
+    res = CliRunner().invoke(app, ["deadlines", "feed", "--unit", UNIT, "--url"])
+    assert res.exit_code != 0 and "DANVAN_FEED_SECRET" in res.output
+    got = httpx.get(f"{feed_server}/lich/{UNIT}.ics?token={feed_token('', UNIT)}", timeout=10)
+    assert got.status_code == 404

@@ -15,7 +15,7 @@ from danvan_workflow.db.session import session_scope
 from danvan_workflow.services import config
 
 ROOT = Path(__file__).resolve().parents[2]
-TEMPLATE = ROOT / "docs" / "mau" / "mau-don-vi-dau-moi.xlsx"
+TEMPLATE = ROOT / "config" / "templates" / "mau-don-vi-dau-moi.xlsx"
 
 
 def _counts() -> tuple[int, int, int]:

@@ -29,7 +29,7 @@ class ReportDoc:
     subtitle: str
     paragraphs: list[str] = field(default_factory=list)
     columns: Sequence[str] = ()
-    rows: list[Sequence[object]] = field(default_factory=list)
+    rows: Sequence[Sequence[object]] = ()
     closing: list[str] = field(default_factory=list)
     signer_title: str = "TM. CƠ QUAN"
     recipients: list[str] = field(default_factory=list)
