@@ -143,6 +143,7 @@ TABLE = [
         {"#0": "in", "--config": "in"}),
     Cmd(("units", "list"), (), {}),
     Cmd(("units", "template"), ("--output", "{tmp}/mau.xlsx"), {"--output": "out"}),
+    Cmd(("year", "check"), ("2027",), {"#0": "year"}),
     Cmd(("zalo", "token", "status"), (), {}),
 ]
 # not run here: they start or need servers (covered by tests/e2e), or create the schema

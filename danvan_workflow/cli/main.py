@@ -31,6 +31,49 @@ app.add_typer(units_app, name="units")
 app.add_typer(plans_app, name="plans")
 app.add_typer(rules_app, name="rules")
 app.add_typer(deadlines_app, name="deadlines")
+year_app = typer.Typer(help="Năm làm việc: chuẩn bị sang năm mới.", no_args_is_help=True)
+app.add_typer(year_app, name="year")
+
+
+@year_app.command("check")
+@user_errors
+def year_check(year: Annotated[int, typer.Argument(help="Năm cần kiểm tra, ví dụ 2027")]) -> None:
+    """Những gì năm mới cần: lịch nghỉ đã xác nhận, kế hoạch, đầu mối nhận thông báo."""
+    from danvan_workflow.services.year_check import year_check as check
+
+    if not 2000 <= year <= 2099:
+        raise UserError("năm phải từ 2000 đến 2099", field="YEAR")
+    r = check(year)
+    ok, no = "[green]✓[/]", "[red]✗[/]"
+    if r.calendar_confirmed is None:
+        console.print(f"{no} Chưa có lịch ngày nghỉ, ngày làm bù năm {year} "
+                      f"(config/calendar/{year}.yaml).", highlight=False)
+    elif not r.calendar_confirmed:
+        console.print(f"{no} Lịch năm {year} chưa xác nhận theo văn bản của Chính phủ.",
+                      highlight=False)
+    else:
+        console.print(f"{ok} Lịch năm {year} đã xác nhận: {'; '.join(r.calendar_documents)}",
+                      highlight=False)
+    mark = ok if r.plans and not r.drafts else no
+    console.print(f"{mark} Kế hoạch áp dụng năm {year}: {len(r.plans)}; hạn báo cáo: "
+                  f"{r.deadlines}.", highlight=False)
+    for code, title in r.plans:
+        console.print(f"    {code}: {title}", highlight=False)
+    for code in r.drafts:
+        console.print(f"{no} {code} còn là dự thảo: thay bằng số kế hoạch mới, ngày ban hành.",
+                      highlight=False)
+    mark = ok if not r.unreachable_units else no
+    console.print(f"{mark} Đơn vị có nhiệm vụ năm {year} nhưng không có đầu mối nhận thông báo: "
+                  f"{len(r.unreachable_units)}", highlight=False)
+    for code, name in r.unreachable_units[:50]:
+        console.print(f"    {name} ({code})", highlight=False)
+    mark = ok if not r.contacts_without_channel else no
+    console.print(f"{mark} Đầu mối chưa có kênh gửi: {len(r.contacts_without_channel)}",
+                  highlight=False)
+    for code, name in r.contacts_without_channel[:50]:
+        console.print(f"    {name} ({code})", highlight=False)
+    console.print("Sẵn sàng cho năm mới." if r.ready else "Còn việc cần làm trước khi sang năm "
+                  "mới (các dòng ✗).", highlight=False)
 
 
 def _config_dir(path: Path | None) -> Path:

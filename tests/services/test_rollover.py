@@ -66,6 +66,15 @@ def test_roll_every_shipped_plan_into_2027(sqlite_url: str, tmp_path: Path) -> N
     assert dupes == []
     assert plan.year == 2027 and plan.issued_on is None and "2027" in plan.title
     assert plan.valid_from == dt.date(2027, 2, 24)
+    # the year-end routine's check: the drafts are in force and still drafts, the old
+    # recurring plan no longer is, the 2027 calendar is still to be written
+    out = runner.invoke(app, ["year", "check", "2027"])
+    assert out.exit_code == 0, out.output
+    text = " ".join(out.output.split())
+    assert "Kế hoạch áp dụng năm 2027: 5" in text
+    assert all(f"DT-2027-{code} còn là dự thảo" in text for code in PLANS)
+    assert "cơ sở năm 2023" not in text and "Chưa có lịch ngày nghỉ" in text
+    assert "Còn việc cần làm" in text
 
 
 @pytest.mark.parametrize(("args", "words"), [
