@@ -266,6 +266,21 @@ def reports_word(
     console.print(f"Đã ghi báo cáo: {word_reports.export(cmd, output)}", highlight=False)
 
 
+@reports_app.command("excel")
+@user_errors
+def reports_excel(
+    plan: Annotated[str, typer.Option("--plan", help="Số kế hoạch")],
+    year: Annotated[int, typer.Option("--year", help="Năm")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Tệp Excel (.xlsx)")],
+) -> None:
+    """Sổ Excel một năm của kế hoạch: hạn báo cáo, theo đơn vị, chỉ tiêu mô hình, điểm thi đua."""
+    from danvan_workflow.services.excel_export import plan_workbook
+
+    if not 2000 <= year <= 2099:
+        raise UserError("năm phải từ 2000 đến 2099", field="--year")
+    console.print(f"Đã ghi: {plan_workbook(plan, year, output)}", highlight=False)
+
+
 @reports_app.command("revoke")
 @user_errors
 def reports_revoke(

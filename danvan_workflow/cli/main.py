@@ -254,7 +254,7 @@ def deadlines_list(
     unit: Annotated[str | None, typer.Option(help="Mã đơn vị báo cáo")] = None,
     plan: Annotated[str | None, typer.Option(help="Số kế hoạch")] = None,
     status: Annotated[str | None, typer.Option(help="Trạng thái")] = None,
-    fmt: Annotated[str, typer.Option("--format", help="table | json | ics")] = "table",
+    fmt: Annotated[str, typer.Option("--format", help="table | json | ics | xlsx")] = "table",
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Ghi ra tệp")] = None,
 ) -> None:
     """Liệt kê hạn báo cáo."""
@@ -262,8 +262,10 @@ def deadlines_list(
     from danvan_workflow.services.calendar import may_move, unconfirmed_note
     from danvan_workflow.services.queries import STATUS_LABELS, view_deadlines
 
-    if fmt not in ("table", "json", "ics"):
-        raise UserError("định dạng phải là table, json hoặc ics", field="--format")
+    if fmt not in ("table", "json", "ics", "xlsx"):
+        raise UserError("định dạng phải là table, json, ics hoặc xlsx", field="--format")
+    if fmt == "xlsx" and output is None:
+        raise UserError("cần --output TỆP.xlsx khi xuất Excel", field="--output")
     start, end = parse_date(date_from, "--from"), parse_date(date_to, "--to")
     if start and end and end < start:
         raise UserError("'--to' phải sau '--from'", field="--to")
@@ -279,6 +281,13 @@ def deadlines_list(
         from danvan_workflow.adapters.exporters.ics import to_ics
 
         _emit(to_ics(items), output)
+        return
+    if fmt == "xlsx":
+        from danvan_workflow.services.excel_export import deadlines_workbook
+
+        assert output is not None
+        console.print(f"Đã ghi {len(items)} hạn báo cáo: {deadlines_workbook(items, output)}",
+                      highlight=False)
         return
     table = Table(title="Hạn báo cáo")
     for col in ("Số", "Hạn", "Thứ", "Còn/Quá", "Trạng thái", "Đơn vị báo cáo", "Nội dung",
