@@ -97,6 +97,14 @@ def _heartbeats(api: str, run_id: str) -> int:
     return len(r.json().get("events", []))
 
 
+def _dead(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] in ("Z", "X")
+    except OSError:
+        return True  # reaped
+
+
 def test_a_killed_flow_run_is_marked_crashed(prefect_server: str, tmp_path: Path,
                                             sqlite_url: str,
                                             monkeypatch: pytest.MonkeyPatch) -> None:
@@ -164,6 +172,9 @@ def test_a_killed_flow_run_is_marked_crashed(prefect_server: str, tmp_path: Path
                 os.killpg(worker.pid, signal.SIGKILL)
                 worker.wait(30)
                 os.kill(flow_pid, signal.SIGKILL)
+                # SIGKILL is delivered asynchronously: the process is dead (gone or a zombie
+                # nobody reaps) only a moment later, on a loaded machine a long moment
+                _poll("the run's process to die", lambda: _dead(flow_pid), 30)
                 assert client.read_flow_run(run.id).state.is_running()  # type: ignore[union-attr]
                 assert len(webhook.requests) < n, "the dispatch ended before the kill"
                 webhook.delay = 0.0
