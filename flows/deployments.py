@@ -87,6 +87,11 @@ def specs() -> list[Spec]:
         Spec(ops.export_word_report, "Xuất báo cáo Word",
              "Báo cáo Word có thể thức văn bản (kế hoạch, kỳ báo cáo, đợt kiểm tra, thi đua, "
              "chỉ tiêu, địa bàn), điền từ số liệu đã ghi nhận.", OPERATOR),
+        Spec(ops.confirm_claim, "Xác nhận báo nộp qua Zalo",
+             "Đầu mối nhắn “đã nộp” qua Zalo: chọn báo nộp đang chờ, xác nhận để ghi nhận "
+             "báo cáo.", OPERATOR),
+        Spec(ops.reject_claim, "Bác bỏ báo nộp qua Zalo",
+             "Báo “đã nộp” không đúng: bác bỏ, không ghi nhận gì.", OPERATOR),
         Spec(ops.send_test_notification, "Gửi thông báo thử",
              "Gửi thử đến một đầu mối qua các kênh đã cấu hình.", OPERATOR),
         Spec(ops.unit_status, "Xem tình hình một đơn vị",

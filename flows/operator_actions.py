@@ -26,6 +26,7 @@ from danvan_workflow.commands.reports import (
 )
 from danvan_workflow.commands.scores import RecordScore
 from danvan_workflow.commands.status import ShowUnitStatus
+from danvan_workflow.commands.zalo import ConfirmClaim, RejectClaim
 from danvan_workflow.core.lifecycle import State
 from danvan_workflow.core.vietnamese import format_percent
 from danvan_workflow.services import (
@@ -38,6 +39,7 @@ from danvan_workflow.services import (
     scores,
     status,
     word_reports,
+    zalo_inbound,
 )
 from danvan_workflow.services.inspections import RESULTS
 from danvan_workflow.timeutil import today
@@ -164,6 +166,27 @@ def export_word_report(data: ExportWordReport) -> dict[str, Any]:
                                      "Mở bằng Word hoặc LibreOffice; điền số và ngày ký trước "
                                      "khi ban hành."])
     return {"file": str(path.resolve())}
+
+
+@flow(name="confirm-claim", validate_parameters=False)
+def confirm_claim(data: ConfirmClaim) -> dict[str, Any]:
+    """Xác nhận một báo “đã nộp” gửi qua Zalo: ghi nhận báo cáo."""
+    r = act(ConfirmClaim, data, zalo_inbound.confirm_submission_claim,
+            pick=choices.claim_choice)
+    if r is None:
+        return cancelled()
+    _changed("Đã xác nhận báo nộp qua Zalo", [f"Báo nộp số {r.claim_id}: {r.message}"])
+    return {"claim_id": r.claim_id, "deadline_id": r.submission.deadline_id}
+
+
+@flow(name="reject-claim", validate_parameters=False)
+def reject_claim(data: RejectClaim) -> dict[str, Any]:
+    """Bác bỏ một báo “đã nộp” gửi qua Zalo (không ghi nhận gì)."""
+    r = act(RejectClaim, data, zalo_inbound.reject_submission_claim, pick=choices.claim_choice)
+    if r is None:
+        return cancelled()
+    changed("Đã bác bỏ báo nộp qua Zalo", [f"Báo nộp số {r.claim_id}: không ghi nhận báo cáo"])
+    return {"claim_id": r.claim_id}
 
 
 @flow(name="send-test-notification", validate_parameters=False)

@@ -27,8 +27,10 @@ class IssueLinkCode(Command):
 class ConfirmClaim(Command):
     """Record the submission a "đã nộp" claim stands for."""
 
-    claim_id: int = Field(title="Số báo nộp")
-    deadline: int | None = Field(None, title="Số hạn báo cáo")
+    claim_id: int | None = Field(None, ge=1, le=2**31 - 1, title="Số báo nộp",
+                                 description="Để trống thì chọn trong danh sách đang chờ")
+    deadline: int | None = Field(None, ge=1, le=2**31 - 1, title="Số hạn báo cáo",
+                                 description="Khi báo nộp chưa gắn với hạn nào")
     received_on: OptionalDay = Field(None, title="Ngày nhận")
     document_number: str | None = Field(None, title="Số văn bản")
     operator: str = OPERATOR
@@ -37,5 +39,6 @@ class ConfirmClaim(Command):
 class RejectClaim(Command):
     """Reject a "đã nộp" claim (nothing is recorded)."""
 
-    claim_id: int = Field(title="Số báo nộp")
+    claim_id: int | None = Field(None, ge=1, le=2**31 - 1, title="Số báo nộp",
+                                 description="Để trống thì chọn trong danh sách đang chờ")
     operator: str = OPERATOR

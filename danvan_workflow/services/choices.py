@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import aliased
 
 from danvan_workflow.commands.reports import ChangeDeadline, RecordSubmission, WithdrawSubmission
+from danvan_workflow.commands.zalo import ConfirmClaim, RejectClaim
 from danvan_workflow.core.deadline_status import OPEN_STATES, SUBMITTED_STATES, DeadlineState
 from danvan_workflow.core.vietnamese import nfc
 from danvan_workflow.db import models as m
@@ -107,3 +108,22 @@ def change_choice(cmd: ChangeDeadline) -> Choice | None:
     title = {"gia_han": "Chọn hạn cần gia hạn", "mien": "Chọn hạn được miễn nộp",
              "huy": "Chọn hạn cần hủy gia hạn / miễn nộp"}[cmd.action]
     return Choice("deadline_id", title, options)
+
+
+def claim_choice(cmd: ConfirmClaim | RejectClaim) -> Choice | None:
+    """The "đã nộp" replies still waiting for an operator, oldest first."""
+    if cmd.claim_id is not None:
+        return None
+    SC, C = m.SubmissionClaim, m.Contact
+    with unit_of_work() as s:
+        rows = s.execute(select(SC.id, C.code, C.name, SC.text, SC.created_at, SC.deadline_id)
+                         .join(C, C.id == SC.contact_id).where(SC.status == "pending")
+                         .order_by(SC.id).limit(MAX_CHOICES)).tuples().all()
+    if not rows:
+        raise UserError("không có báo nộp nào đang chờ xử lý", field="claim_id")
+    options = {}
+    for cid, code, name, text, at, deadline in rows:
+        short = " ".join(text.split())[:60]
+        due = f" — hạn số {deadline}" if deadline else " — chưa gắn hạn"
+        options[nfc(f"Số {cid} — {name} ({code}): “{short}” — {at:%d/%m/%Y %H:%M}{due}")] = cid
+    return Choice("claim_id", "Chọn báo nộp", options)

@@ -194,9 +194,9 @@ def confirm_claim(session: Session, claim_id: int, *, actor: str,
 
     claim = session.get(m.SubmissionClaim, claim_id)
     if claim is None:
-        raise UserError(f"không có báo nộp số {claim_id}", field="claim")
+        raise UserError(f"không có báo nộp số {claim_id}", field="claim_id")
     if claim.status != "pending":
-        raise UserError(f"báo nộp số {claim_id} đã được xử lý", field="claim")
+        raise UserError(f"báo nộp số {claim_id} đã được xử lý", field="claim_id")
     target = deadline_id or claim.deadline_id
     if target is None:
         raise UserError("báo nộp chưa gắn với hạn báo cáo nào: hãy chỉ rõ số hạn (--deadline)",
@@ -214,7 +214,7 @@ def confirm_claim(session: Session, claim_id: int, *, actor: str,
 def reject_claim(session: Session, claim_id: int, *, actor: str) -> None:
     claim = session.get(m.SubmissionClaim, claim_id)
     if claim is None or claim.status != "pending":
-        raise UserError(f"không có báo nộp đang chờ số {claim_id}", field="claim")
+        raise UserError(f"không có báo nộp đang chờ số {claim_id}", field="claim_id")
     claim.status, claim.decided_at, claim.decided_by = "rejected", now(), actor
     record(session, actor=actor, action="claim_rejected", entity="submission_claims",
            entity_id=claim.id)

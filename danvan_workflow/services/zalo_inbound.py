@@ -14,6 +14,7 @@ from sqlalchemy import Engine, func, select
 
 from danvan_workflow.commands.zalo import ConfirmClaim, IssueLinkCode, RejectClaim
 from danvan_workflow.db import models as m
+from danvan_workflow.errors import UserError
 from danvan_workflow.services import inbound
 from danvan_workflow.services.reports import SubmitResult
 from danvan_workflow.services.unit_of_work import unit_of_work
@@ -57,12 +58,13 @@ class ClaimConfirmed:
 def confirm_submission_claim(cmd: ConfirmClaim, *, engine: Engine | None = None
                              ) -> ClaimConfirmed:
     """`danvan claims confirm`: record the submission the claim stands for."""
+    claim_id = _chosen(cmd.claim_id)
     with unit_of_work(engine=engine) as s:
-        result = inbound.confirm_claim(s, cmd.claim_id, actor=cmd.operator,
+        result = inbound.confirm_claim(s, claim_id, actor=cmd.operator,
                                        deadline_id=cmd.deadline, received_on=cmd.received_on,
                                        document_number=cmd.document_number)
     assert isinstance(result, SubmitResult)
-    return ClaimConfirmed(cmd.claim_id, result)
+    return ClaimConfirmed(claim_id, result)
 
 
 @dataclass(frozen=True)
@@ -73,9 +75,16 @@ class ClaimRejected:
 def reject_submission_claim(cmd: RejectClaim, *, engine: Engine | None = None
                             ) -> ClaimRejected:
     """`danvan claims reject`: the claim is closed, nothing is recorded."""
+    claim_id = _chosen(cmd.claim_id)
     with unit_of_work(engine=engine) as s:
-        inbound.reject_claim(s, cmd.claim_id, actor=cmd.operator)
-    return ClaimRejected(cmd.claim_id)
+        inbound.reject_claim(s, claim_id, actor=cmd.operator)
+    return ClaimRejected(claim_id)
+
+
+def _chosen(claim_id: int | None) -> int:
+    if claim_id is None:
+        raise UserError("cần chọn báo nộp (hoặc nhập số báo nộp)", field="claim_id")
+    return claim_id
 
 
 @dataclass(frozen=True)

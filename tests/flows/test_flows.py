@@ -29,9 +29,11 @@ from flows.daily_sweep import daily_sweep
 from flows.deployments import all_deployments
 from flows.operator_actions import (
     change_deadline,
+    confirm_claim,
     export_word_report,
     record_submission,
     register_model,
+    reject_claim,
     unit_status,
     withdraw_submission,
 )
@@ -275,6 +277,38 @@ def test_word_report_from_the_form(loaded: str) -> None:
     with Operator({"issuer": "TN.BDV"}) as op:  # forgot the issuer: asked again
         res = export_word_report({"kind": "dia_ban"})  # type: ignore[arg-type]
     assert "issuer" in op.questions[0] and Path(res["file"]).is_file()
+
+
+def test_zalo_claims_are_confirmed_and_rejected_in_forms(loaded: str) -> None:
+    from danvan_workflow.services.inbound import Event, handle_event
+
+    with session_scope() as s:
+        deadline_id, sender = s.execute(
+            select(m.Deadline.id, m.Contact.zalo_user_id)
+            .join(m.Contact, m.Contact.unit_id == m.Deadline.unit_id)
+            .where(m.Contact.zalo_user_id.is_not(None), m.Deadline.status == "open",
+                   m.Deadline.due_on < DAY).order_by(m.Deadline.id)).tuples().first()
+        for i, text in enumerate(("Dạ em đã nộp báo cáo rồi ạ", "da nop")):
+            handle_event(s, Event("zalo_oa", f"msg-{i}", "user_send_text", sender, text, {}))
+    # the operator picks the first claim, names the deadline and the day, confirms the date
+    with Operator({"claim_id": _first}, {"xac_nhan": True}) as op:
+        out = confirm_claim({"deadline": deadline_id,  # type: ignore[arg-type]
+                             "received_on": "20/07/2026"})
+    assert "Chọn báo nộp" in op.questions[0] and "“Dạ em đã nộp báo cáo rồi ạ”" in op.questions[1]
+    assert out["deadline_id"] == deadline_id
+    with session_scope() as s:
+        claims = dict(s.execute(select(m.SubmissionClaim.text, m.SubmissionClaim.status))
+                      .tuples().all())
+        sub = s.execute(select(m.Submission).where(m.Submission.deadline_id == deadline_id)
+                        ).scalar_one()
+    assert claims["Dạ em đã nộp báo cáo rồi ạ"] == "confirmed" and claims["da nop"] == "pending"
+    assert sub.received_on == dt.date(2026, 7, 20)
+    with Operator({"claim_id": _first}) as op:  # the other one was a mistake
+        assert reject_claim({})["claim_id"]  # type: ignore[arg-type]
+    assert "“da nop”" in op.questions[1] and "Dạ em" not in op.questions[1]
+    with Operator({"huy": True}) as op:  # nothing left to decide: said so, nothing written
+        assert reject_claim({}) == {"cancelled": True}  # type: ignore[arg-type]
+    assert "không có báo nộp nào đang chờ" in op.questions[0]
 
 
 def test_reporting_cycle_opens_and_closes(loaded: str) -> None:
