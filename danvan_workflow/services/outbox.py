@@ -333,6 +333,23 @@ def _configured(ch: ChannelInfo) -> bool:
 # --- preparing ---------------------------------------------------------------------------
 
 
+#: Zalo's free consultation window after a person's last message to the OA (48 hours;
+#: paid up to 7 days): inside it a consultation message reaches them (channels/zalo_oa.py)
+OA_WINDOW = dt.timedelta(hours=48)
+
+
+def recent_oa_interactions(session: Session, contact_ids: list[int]) -> set[int]:
+    """The contacts among `contact_ids` who wrote to the OA within `OA_WINDOW` (one query)."""
+    if not contact_ids:
+        return set()
+    E = m.InboundEvent
+    since = sql_instant(now() - OA_WINDOW, session.get_bind().dialect.name)
+    return {cid for cid in session.execute(
+        select(E.contact_id).where(E.source == "zalo_oa", E.contact_id.in_(contact_ids),
+                                   E.received_at >= since).distinct()).scalars()
+        if cid is not None}
+
+
 def _prepare(session: Session, ids: list[int], today: dt.date) -> list[Job]:
     MSG, C, U = m.OutboxMessage, m.Contact, m.Unit
     chans = channels(session)
@@ -345,6 +362,7 @@ def _prepare(session: Session, ids: list[int], today: dt.date) -> list[Job]:
     items = load_items(session, [r[0].fallback_of or r[0].id for r in rows
                                  if r[0].kind == "reminder"], cal, today)
     links = linked_addresses(session, [r[1].id for r in rows if r[1] is not None])
+    recent = recent_oa_interactions(session, [r[1].id for r in rows if r[1] is not None])
     jobs = []
     for msg, contact, unit_name in rows:
         job = Job(id=msg.id, key=msg.idempotency_key, attempts=msg.attempts,
@@ -364,6 +382,8 @@ def _prepare(session: Session, ids: list[int], today: dt.date) -> list[Job]:
                                           short_text=msg.body or "")
         if msg.chunks_sent:  # a retry sends only the parts not yet delivered
             job.message = replace(job.message, parts_done=msg.chunks_sent)
+        if contact is not None and contact.id in recent:
+            job.message = replace(job.message, recent_interaction=True)
         if job.channel is None:
             job.outcome = "dead"
             job.result = SendResult.fail(f"kênh '{msg.channel_code}' không còn trong cấu hình")

@@ -83,18 +83,46 @@ def test_bot_retry_sends_only_undelivered_chunks(zalo: FakeZaloServer) -> None:
 
 
 def test_oa_sends_consultation_message(zalo: FakeZaloServer, message: OutgoingMessage) -> None:
-    result = send(oa_url(zalo), message)
+    result = send(oa_url(zalo) + "&type=cs", message)
 
     assert result.ok, result
     [request] = zalo.oa_requests()
+    assert request.path == "/v3.0/oa/message/cs"
     assert request.header("access_token") == OA_TOKEN
     assert request.json == {"recipient": {"user_id": "5551234"}, "message": {"text": SHORT}}
 
 
+def test_oa_reminder_is_a_transaction_message_unless_the_person_wrote_lately(
+        zalo: FakeZaloServer, message: OutgoingMessage) -> None:
+    """`type=auto` (the default): a proactive notice goes as a transaction (template)
+    message, which the interaction window does not bind; a consultation message only
+    when the person wrote to the OA inside the free window."""
+    zalo.outside_window.add("5551234")  # no recent interaction: cs would get -230
+    assert send(oa_url(zalo), message).ok
+    [request] = zalo.oa_requests()
+    assert request.path == "/v3.0/oa/message/transaction"
+    payload = request.json["message"]["attachment"]["payload"]
+    assert payload["template_type"] == "transaction_event" and payload["language"] == "VI"
+    assert payload["elements"][0] == {"type": "header", "align": "left",
+                                      "content": message.subject}
+    assert zalo.oa_text(request) == SHORT
+    zalo.outside_window.clear()
+    assert send(oa_url(zalo), replace(message, recent_interaction=True)).ok
+    assert zalo.oa_requests()[-1].path == "/v3.0/oa/message/cs"
+    # forced consultation outside the window: -230, permanent for this recipient
+    zalo.outside_window.add("5551234")
+    refused = send(oa_url(zalo) + "&type=cs", message)
+    assert not refused.ok and refused.permanent and "-230" in (refused.error or "")
+    # a person who blocked the message type: -244, permanent
+    zalo.blocked.add("5551234")
+    blocked = send(oa_url(zalo), message)
+    assert not blocked.ok and blocked.permanent and "-244" in (blocked.error or "")
+
+
 def test_oa_truncates_to_2000_characters(zalo: FakeZaloServer) -> None:
     msg = OutgoingMessage("k", "s", "ạ" * 2500)
-    assert send(oa_url(zalo), msg).ok
-    text = zalo.oa_requests()[0].json["message"]["text"]
+    assert send(oa_url(zalo) + "&type=cs", msg).ok
+    text = zalo.oa_text(zalo.oa_requests()[0])
     assert len(text) == 2000
     assert text.endswith("…")
 
@@ -252,7 +280,7 @@ def test_plain_apprise_notify(zalo: FakeZaloServer) -> None:
     assert apobj.notify(body='{"ten": "Trần Thị B"}', title="Nhắc hạn")
 
     assert zalo.bot_requests()[0].json["text"] == 'Nhắc hạn\r\n{"ten": "Trần Thị B"}'
-    assert zalo.oa_requests()[0].json["message"]["text"].startswith("Nhắc hạn")
+    assert zalo.oa_text(zalo.oa_requests()[0]).startswith("Nhắc hạn")
     assert zalo.zns_requests()[0].json["template_data"] == {"nam": "2026", "ten": "Trần Thị B"}
 
 

@@ -30,7 +30,9 @@ TOKEN = "oa-token-fallback-SECRET-1"
 def servers(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[FakeZaloServer, FakeSMTPServer]]:
     with FakeZaloServer(valid_tokens={TOKEN}) as zalo, \
             FakeSMTPServer(credentials=("nhachan", "mk-smtp-1")) as smtp:
-        monkeypatch.setenv("DANVAN_ZALO_OA_URL", f"dvzoa://{TOKEN}@0?base={zalo.base_url}")
+        # consultation messages: Zalo refuses them outside the interaction window (-230)
+        monkeypatch.setenv("DANVAN_ZALO_OA_URL",
+                           f"dvzoa://{TOKEN}@0?base={zalo.base_url}&type=cs")
         monkeypatch.setenv("DANVAN_ZALO_ZNS_URL",
                            f"dvzns://{TOKEN}@0?template=231456&base={zalo.base_url}")
         monkeypatch.setenv("DANVAN_SMTP_URL", smtp.url(to="x@example.vn")

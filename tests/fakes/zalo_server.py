@@ -4,6 +4,9 @@ Endpoints:
 
 - ``POST /bot{token}/sendMessage``  -> ``{"ok": true, "result": {...}}``
 - ``POST /v3.0/oa/message/cs``      -> ``{"error": 0, "message": "Success", "data": {...}}``
+- ``POST /v3.0/oa/message/transaction`` -> the same; the body must be a template
+  attachment (``template_type`` ``transaction_*``, ``language``, a ``header`` element),
+  else -201
 - ``POST /message/template``        -> ``{"error": 0, "message": "Success", "data": {...}}``
 
 When ``valid_tokens`` is given, other tokens are refused the way Zalo does
@@ -16,7 +19,9 @@ single-use refresh token; a refresh token used twice is refused (and recorded in
 ``reused_refresh_tokens``). An expired or unknown access token gets -216 (OA) or
 -124 (ZNS).
 
-Interaction window: a cs message to a user in ``outside_window`` gets -230.
+Interaction window: a consultation (cs) message to a user in ``outside_window`` gets
+-230; a transaction message is not bound to the window. ``blocked`` users refuse
+every OA message with -244 (they blocked the message type).
 
 Faults (besides the HTTP ones of ``FakeHTTPServer``):
 ``zalo_error_next(n, code, message)`` makes the next ``n`` replies a Zalo error:
@@ -39,6 +44,7 @@ from tests.fakes.webhook_server import FakeHTTPServer, Fault, RecordedRequest, R
 
 BOT_PREFIX = "/bot"
 OA_PATH = "/v3.0/oa/message/cs"
+OA_TRANSACTION_PATH = "/v3.0/oa/message/transaction"
 ZNS_PATH = "/message/template"
 OAUTH_PATH = "/v4/oa/access_token"
 
@@ -65,6 +71,7 @@ class FakeZaloServer(FakeHTTPServer):
         self.access_tokens: dict[str, float] = {}  # token -> monotonic expiry
         self.expired_refusals = 0
         self.outside_window: set[str] = set()
+        self.blocked: set[str] = set()
         self.delivered: list[tuple[str, Any]] = []  # (path, JSON body) of accepted messages
         self.per_second: Counter[int] = Counter()  # accepted messages per wall-clock second
         self._bot_fail_after: int | None = None
@@ -85,7 +92,17 @@ class FakeZaloServer(FakeHTTPServer):
         return [r for r in self.requests if r.path.startswith(BOT_PREFIX)]
 
     def oa_requests(self) -> list[RecordedRequest]:
-        return [r for r in self.requests if r.path == OA_PATH]
+        """Every OA message request, consultation or transaction."""
+        return [r for r in self.requests if r.path in (OA_PATH, OA_TRANSACTION_PATH)]
+
+    @staticmethod
+    def oa_text(request: RecordedRequest) -> str:
+        """The text a person reads: a consultation's text, a transaction's text element."""
+        message = request.json["message"]
+        if "text" in message:
+            return str(message["text"])
+        elements = message["attachment"]["payload"]["elements"]
+        return "\n".join(str(e["content"]) for e in elements if e["type"] == "text")
 
     def zns_requests(self) -> list[RecordedRequest]:
         return [r for r in self.requests if r.path == ZNS_PATH]
@@ -171,11 +188,16 @@ class FakeZaloServer(FakeHTTPServer):
             result = {"message_id": f"m{n}", "date": 1700000000 + n}
             self._accepted(request)
             return Reply(200, {"ok": True, "result": result})
-        if request.path == OA_PATH:
+        if request.path in (OA_PATH, OA_TRANSACTION_PATH):
             if not self._token_ok(request.header("access_token")):
                 return Reply(200, {"error": -216, "message": "Access token is invalid"})
             user_id = (body.get("recipient") or {}).get("user_id")
-            if user_id in self.outside_window:
+            if request.path == OA_TRANSACTION_PATH and not _transaction_ok(body):
+                return Reply(200, {"error": -201, "message": "Invalid field"})
+            if user_id in self.blocked:
+                return Reply(200, {"error": -244, "message": "User has blocked this type "
+                                   "of message"})
+            if request.path == OA_PATH and user_id in self.outside_window:
                 return Reply(200, {"error": -230, "message": "User has not interacted with "
                                    "the OA in the past 7 days"})
             data = {"message_id": f"oa{n}", "user_id": user_id}
@@ -195,3 +217,16 @@ class FakeZaloServer(FakeHTTPServer):
             self._accepted(request)
             return Reply(200, {"error": 0, "message": "Success", "data": data})
         return Reply(404, {"error": 404, "message": "Not Found"})
+
+
+def _transaction_ok(body: dict[str, Any]) -> bool:
+    """A transaction message's shape: a template attachment with a header element."""
+    try:
+        payload = body["message"]["attachment"]["payload"]
+        return (body["message"]["attachment"]["type"] == "template"
+                and str(payload["template_type"]).startswith("transaction_")
+                and payload["language"] in ("VI", "EN")
+                and any(e.get("type") == "header" and e.get("content")
+                        for e in payload["elements"]))
+    except (KeyError, TypeError):
+        return False

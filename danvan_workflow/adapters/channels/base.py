@@ -69,6 +69,9 @@ class OutgoingMessage:
     template_data: dict[str, str] = field(default_factory=dict)
     # parts of a multi-part chat message delivered by earlier attempts (skipped now)
     parts_done: int = 0
+    # the recipient wrote to us (OA) inside Zalo's free consultation window: a
+    # consultation message reaches them; otherwise only a transaction message does
+    recent_interaction: bool = False
 
     @property
     def chat_text(self) -> str:
