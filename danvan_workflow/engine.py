@@ -237,6 +237,7 @@ def publish_dashboards_soon() -> None:
     """Publish the dashboards as the engine starts (in a thread, beside `serve`), so an
     operator finds them at once instead of after the next 07:30 sweep. A failure is
     logged and does not stop the engine."""
+    import contextvars
     import threading
 
     def run() -> None:
@@ -247,7 +248,11 @@ def publish_dashboards_soon() -> None:
         except Exception:  # the engine serves on; the run shows as Failed with its cause
             log.exception("publishing the dashboards at start failed")
 
-    threading.Thread(target=run, name="danvan-dashboards-at-start", daemon=True).start()
+    # the thread sees this process's Prefect settings (`client_settings` is a context):
+    # without them it would start a temporary server of its own
+    context = contextvars.copy_context()
+    threading.Thread(target=context.run, args=(run,), name="danvan-dashboards-at-start",
+                     daemon=True).start()
 
 
 HTTP_PORT_ENV = "DANVAN_HTTP_PORT"
