@@ -36,7 +36,6 @@ from danvan_workflow.adapters.channels.zalo_openapi import (
     truncate,
 )
 
-
 MESSAGE_TYPES = ("auto", "cs", "transaction")
 HEADER_LIMIT = 100
 TRANSACTION_TEXT_LIMIT = 1000
@@ -79,7 +78,7 @@ class NotifyDanvanZaloOA(ZaloOpenApiPlugin):
                     "values": MESSAGE_TYPES, "default": "auto"}},
     )
 
-    def __init__(self, type: str | None = None, **kwargs: Any) -> None:  # noqa: A002
+    def __init__(self, type: str | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.message_type = (type or "auto").strip().lower()
         if self.message_type not in MESSAGE_TYPES:
