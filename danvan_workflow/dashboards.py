@@ -16,15 +16,14 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from danvan_workflow.core.deadline_status import OPEN_STATES, SUBMITTED_STATES
+from danvan_workflow.core.deadline_status import SUBMITTED_STATES
 from danvan_workflow.core.ontime import on_time_rate
 from danvan_workflow.core.vietnamese import format_percent
 from danvan_workflow.db import models as m
-from danvan_workflow.services.archive import archived_codes
 from danvan_workflow.services.calendar import calendar_for, unconfirmed_note
 from danvan_workflow.services.cycles import CycleLine
 from danvan_workflow.services.outbox import STATUS_LABELS as OUTBOX_LABELS
-from danvan_workflow.services.queries import STATUS_LABELS, DeadlineView, list_deadlines
+from danvan_workflow.services.queries import STATUS_LABELS, count_deadlines, list_deadlines
 from danvan_workflow.services.unit_of_work import unit_of_work
 from danvan_workflow.services.views import on_time_columns
 from danvan_workflow.timeutil import now
@@ -61,41 +60,37 @@ def _d(day: dt.date | None) -> str:
     return day.strftime("%d/%m/%Y") if day else "Thường xuyên"
 
 
-def _current(session: Session, items: list[DeadlineView]) -> list[DeadlineView]:
-    """Without the deadlines of archived plans and units."""
-    plans, units = archived_codes(session)
-    return [d for d in items if d.plan_code not in plans and d.reporter_code not in units]
-
-
 def upcoming(session: Session, day: dt.date, days: int = 14) -> Table:
-    """Open deadlines due in the next `days` days, by unit."""
+    """Open deadlines due in the next `days` days, by unit (the nearest MAX_ROWS)."""
     cal = calendar_for(session)
-    items = [d for d in _current(session, list_deadlines(
-        session, start=day, end=day + dt.timedelta(days=days), include_continuous=False))
-        if d.status in OPEN_STATES]
+    window = dict(start=day, end=day + dt.timedelta(days=days), include_continuous=False,
+                  open_only=True, current_only=True)
+    items = list_deadlines(session, limit=MAX_ROWS, **window)  # type: ignore[arg-type]
+    total = count_deadlines(session, **window)
     items.sort(key=lambda d: (d.reporter_code, d.due_on or day))
     rows = [{"Số hạn": d.id, "Đơn vị": f"{d.reporter_name} ({d.reporter_code})",
              "Hạn": _d(d.due_on), "Còn lại": d.left_text(day, cal), "Nội dung": d.title,
              "Kỳ": d.period_label,
-             "Nơi nhận": d.recipient_code, "Kế hoạch": d.plan_code} for d in items[:MAX_ROWS]]
+             "Nơi nhận": d.recipient_code, "Kế hoạch": d.plan_code} for d in items]
     return Table(KEYS["upcoming"], f"Hạn báo cáo {days} ngày tới (từ {_d(day)}), theo đơn vị",
-                 rows, len(items),
-                 unconfirmed_note(cal, (d.due_on for d in items[:MAX_ROWS]), day))
+                 rows, total, unconfirmed_note(cal, (d.due_on for d in items), day))
 
 
 def overdue(session: Session, day: dt.date) -> Table:
+    """Open deadlines past their due date, the most recent first (the newest MAX_ROWS)."""
     cal = calendar_for(session)
-    items = [d for d in _current(session, list_deadlines(
-        session, end=day - dt.timedelta(days=1), include_continuous=False))
-        if d.status in OPEN_STATES and d.due_on is not None]
-    items.reverse()  # the most recent first: this year's before the years behind
+    past = dict(end=day - dt.timedelta(days=1), include_continuous=False, open_only=True,
+                current_only=True)
+    items = list_deadlines(session, limit=MAX_ROWS, newest_first=True,
+                           **past)  # type: ignore[arg-type]
+    total = count_deadlines(session, **past)
     rows = [{"Số hạn": d.id, "Đơn vị": f"{d.reporter_name} ({d.reporter_code})",
              "Hạn": _d(d.due_on), "Quá hạn": d.left_text(day, cal), "Nội dung": d.title,
              "Kỳ": d.period_label,
-             "Nơi nhận": d.recipient_code, "Kế hoạch": d.plan_code} for d in items[:MAX_ROWS]]
+             "Nơi nhận": d.recipient_code, "Kế hoạch": d.plan_code} for d in items]
     return Table(KEYS["overdue"], f"Báo cáo quá hạn chưa nộp (đến {_d(day)}), mới nhất trước; "
-                 "“Số hạn” dùng khi ghi nhận, gia hạn hoặc miễn", rows, len(items),
-                 unconfirmed_note(cal, (d.due_on for d in items[:MAX_ROWS]), day))
+                 "“Số hạn” dùng khi ghi nhận, gia hạn hoặc miễn", rows, total,
+                 unconfirmed_note(cal, (d.due_on for d in items), day))
 
 
 def _rate_rows(rows: list[tuple[Any, ...]], label: str) -> list[dict[str, Any]]:

@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from danvan_workflow.core.calendar import WorkingCalendar
@@ -108,11 +108,11 @@ def require_plan_year(plan: Plan, year: int, field: str = "year") -> int:
     return year
 
 
-def list_deadlines(
+def _deadline_query(
     session: Session, *, start: dt.date | None = None, end: dt.date | None = None,
     unit: str | None = None, plan: str | None = None, status: str | None = None,
-    include_continuous: bool = True, limit: int | None = None, open_only: bool = False,
-) -> list[DeadlineView]:
+    include_continuous: bool = True, open_only: bool = False, current_only: bool = False,
+) -> Any:
     reporter, recipient = aliased(Unit), aliased(Unit)
     q = (
         select(Deadline.id, Plan.code, Obligation.code, Obligation.title, reporter.code,
@@ -124,7 +124,6 @@ def list_deadlines(
         .join(reporter, reporter.id == Deadline.unit_id)
         .join(recipient, recipient.id == Obligation.recipient_id)
         .outerjoin(Submission, Submission.deadline_id == Deadline.id)
-        .order_by(Deadline.due_on.is_(None), Deadline.due_on, Plan.code, reporter.code)
     )
     dated = []
     if start:
@@ -132,7 +131,6 @@ def list_deadlines(
     if end:
         dated.append(Deadline.due_on <= end)
     if dated:
-        from sqlalchemy import and_, or_
         cond = and_(*dated)
         q = q.where(or_(cond, Deadline.due_on.is_(None)) if include_continuous else cond)
     if unit:
@@ -148,10 +146,32 @@ def list_deadlines(
         q = q.where(Deadline.status == status)
     if open_only:  # still awaiting a report, in a plan in force
         q = q.where(Deadline.status.in_(OPEN_STATES), Plan.archived_at.is_(None))
+    if current_only:  # the current views: no archived plan or reporting unit
+        q = q.where(Plan.archived_at.is_(None), reporter.archived_at.is_(None))
+    return q, reporter
+
+
+def list_deadlines(
+    session: Session, *, start: dt.date | None = None, end: dt.date | None = None,
+    unit: str | None = None, plan: str | None = None, status: str | None = None,
+    include_continuous: bool = True, limit: int | None = None, open_only: bool = False,
+    current_only: bool = False, newest_first: bool = False,
+) -> list[DeadlineView]:
+    """Deadlines by due date (continuous duties last), filtered and limited in SQL."""
+    q, reporter = _deadline_query(session, start=start, end=end, unit=unit, plan=plan,
+                                  status=status, include_continuous=include_continuous,
+                                  open_only=open_only, current_only=current_only)
+    due = Deadline.due_on.desc() if newest_first else Deadline.due_on
+    q = q.order_by(Deadline.due_on.is_(None), due, Plan.code, reporter.code)
     if limit:
         q = q.limit(limit)
     return [DeadlineView(*row) for row in session.execute(q).all()]
 
+
+def count_deadlines(session: Session, **filters: Any) -> int:
+    """How many deadlines `list_deadlines` would list without its limit (one COUNT)."""
+    q, _ = _deadline_query(session, **filters)
+    return int(session.execute(select(func.count()).select_from(q.subquery())).scalar_one())
 
 
 @dataclass(frozen=True)
