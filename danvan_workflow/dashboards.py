@@ -16,14 +16,19 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from danvan_workflow.core.calendar import WorkingCalendar
 from danvan_workflow.core.deadline_status import SUBMITTED_STATES
-from danvan_workflow.core.ontime import on_time_rate
-from danvan_workflow.core.vietnamese import format_percent
+from danvan_workflow.core.ontime import on_time_rate, rate_text
 from danvan_workflow.db import models as m
 from danvan_workflow.services.calendar import calendar_for, unconfirmed_note
 from danvan_workflow.services.cycles import CycleLine
 from danvan_workflow.services.outbox import STATUS_LABELS as OUTBOX_LABELS
-from danvan_workflow.services.queries import STATUS_LABELS, count_deadlines, list_deadlines
+from danvan_workflow.services.queries import (
+    STATUS_LABELS,
+    DeadlineView,
+    count_deadlines,
+    list_deadlines,
+)
 from danvan_workflow.services.unit_of_work import unit_of_work
 from danvan_workflow.services.views import on_time_columns
 from danvan_workflow.timeutil import now
@@ -60,6 +65,15 @@ def _d(day: dt.date | None) -> str:
     return day.strftime("%d/%m/%Y") if day else "Thường xuyên"
 
 
+def _deadline_rows(items: list[DeadlineView], day: dt.date, cal: WorkingCalendar,
+                   left: str) -> list[dict[str, Any]]:
+    """Rows of a deadline table; `left` names the days column ("Còn lại", "Quá hạn")."""
+    return [{"Số hạn": d.id, "Đơn vị": f"{d.reporter_name} ({d.reporter_code})",
+             "Hạn": _d(d.due_on), left: d.left_text(day, cal), "Nội dung": d.title,
+             "Kỳ": d.period_label, "Nơi nhận": d.recipient_code, "Kế hoạch": d.plan_code}
+            for d in items]
+
+
 def upcoming(session: Session, day: dt.date, days: int = 14) -> Table:
     """Open deadlines due in the next `days` days, by unit (the nearest MAX_ROWS)."""
     cal = calendar_for(session)
@@ -68,10 +82,7 @@ def upcoming(session: Session, day: dt.date, days: int = 14) -> Table:
     items = list_deadlines(session, limit=MAX_ROWS, **window)  # type: ignore[arg-type]
     total = count_deadlines(session, **window)
     items.sort(key=lambda d: (d.reporter_code, d.due_on or day))
-    rows = [{"Số hạn": d.id, "Đơn vị": f"{d.reporter_name} ({d.reporter_code})",
-             "Hạn": _d(d.due_on), "Còn lại": d.left_text(day, cal), "Nội dung": d.title,
-             "Kỳ": d.period_label,
-             "Nơi nhận": d.recipient_code, "Kế hoạch": d.plan_code} for d in items]
+    rows = _deadline_rows(items, day, cal, "Còn lại")
     return Table(KEYS["upcoming"], f"Hạn báo cáo {days} ngày tới (từ {_d(day)}), theo đơn vị",
                  rows, total, unconfirmed_note(cal, (d.due_on for d in items), day))
 
@@ -84,10 +95,7 @@ def overdue(session: Session, day: dt.date) -> Table:
     items = list_deadlines(session, limit=MAX_ROWS, newest_first=True,
                            **past)  # type: ignore[arg-type]
     total = count_deadlines(session, **past)
-    rows = [{"Số hạn": d.id, "Đơn vị": f"{d.reporter_name} ({d.reporter_code})",
-             "Hạn": _d(d.due_on), "Quá hạn": d.left_text(day, cal), "Nội dung": d.title,
-             "Kỳ": d.period_label,
-             "Nơi nhận": d.recipient_code, "Kế hoạch": d.plan_code} for d in items]
+    rows = _deadline_rows(items, day, cal, "Quá hạn")
     return Table(KEYS["overdue"], f"Báo cáo quá hạn chưa nộp (đến {_d(day)}), mới nhất trước; "
                  "“Số hạn” dùng khi ghi nhận, gia hạn hoặc miễn", rows, total,
                  unconfirmed_note(cal, (d.due_on for d in items), day))
@@ -97,7 +105,7 @@ def _rate_rows(rows: list[tuple[Any, ...]], label: str) -> list[dict[str, Any]]:
     out = []
     for code, name, on_time, late, open_due, total in rows:
         r = on_time_rate(int(on_time or 0), int(late or 0), int(open_due or 0))
-        rate = format_percent(r) if r is not None else "—"
+        rate = rate_text(r)
         out.append({label: f"{name} ({code})", "Đúng hạn": int(on_time or 0),
                     "Trễ hạn": int(late or 0), "Quá hạn chưa nộp": int(open_due or 0),
                     "Tổng số hạn": int(total), "Tỷ lệ đúng hạn": rate})
@@ -139,7 +147,7 @@ def rollup(session: Session, day: dt.date) -> Table:
                      "Đơn vị và các đơn vị trực thuộc": "— " * r.depth + f"{r.name} ({r.code})",
                      "Số đơn vị": r.units, "Đúng hạn": r.on_time, "Trễ hạn": r.late,
                      "Quá hạn chưa nộp": r.overdue, "Tổng số hạn": r.total,
-                     "Tỷ lệ đúng hạn": format_percent(rate) if rate is not None else "—",
+                     "Tỷ lệ đúng hạn": rate_text(rate),
                      "Quá hạn nhiều nhất": "; ".join(r.worst) or "—"})
     return Table(KEYS["rollup"], "Tổng hợp theo địa bàn (tỉnh → huyện → đơn vị), các hạn đã "
                  f"đến ngày {_d(day)}; mỗi dòng gồm cả các đơn vị trực thuộc",
@@ -204,8 +212,7 @@ def cycle_rows(cycles: list[CycleLine]) -> list[dict[str, Any]]:
     return [{"Kế hoạch": c.plan_code, "Nội dung": c.title, "Kỳ": c.period_label,
              "Hạn": _d(c.due_on), "Nơi nhận": c.recipient_name, "Số đơn vị": len(c.units),
              "Đã nộp": len(c.submitted), "Đúng hạn": c.on_time,
-             "Tỷ lệ đúng hạn": format_percent(c.on_time_rate) if c.on_time_rate is not None
-             else "—",
+             "Tỷ lệ đúng hạn": rate_text(c.on_time_rate),
              "Chưa nộp": ", ".join(u[1] for u in c.missing)} for c in cycles]
 
 

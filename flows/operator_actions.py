@@ -28,7 +28,7 @@ from danvan_workflow.commands.scores import RecordScore
 from danvan_workflow.commands.status import ShowUnitStatus
 from danvan_workflow.commands.zalo import ConfirmClaim, RejectClaim
 from danvan_workflow.core.lifecycle import State
-from danvan_workflow.core.vietnamese import format_percent
+from danvan_workflow.core.ontime import rate_text
 from danvan_workflow.services import (
     choices,
     inspections,
@@ -230,7 +230,7 @@ def unit_status(data: ShowUnitStatus) -> dict[str, Any]:
                            for x in sent] or [{"Thông tin": "Chưa gửi thông báo nào"}],
                           key="danvan-don-vi-thong-bao",
                           description=f"{st.name}: thông báo đã gửi (mới nhất trước)")
-    rate = format_percent(st.on_time_rate) if st.on_time_rate is not None else "—"
+    rate = rate_text(st.on_time_rate)
     create_table_artifact(rows or [{"Thông tin": "Không có hạn quá hạn hay sắp đến"}],
                           key="danvan-tinh-hinh-don-vi",
                           description=f"{st.name} ({st.code}) ngày {day:%d/%m/%Y}")

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import json
-import threading
 import time
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 import urllib3
-import uvicorn
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
@@ -21,6 +19,7 @@ from danvan_workflow.db.session import engine_for
 from danvan_workflow.services import config as config_service
 from danvan_workflow.timeutil import now, today
 from tests.conftest import CONFIG
+from tests.fakes.asgi_server import serve_asgi
 
 APP_ID = "4321987654"
 OA_SECRET = "oa-secret-KEY-webhook-55"
@@ -35,18 +34,8 @@ def receiver(sqlite_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple
     monkeypatch.setenv("DANVAN_ZALO_BOT_WEBHOOK_SECRET", BOT_SECRET)
     engine = engine_for(sqlite_url)
     config_service.load(CONFIG, engine=engine)
-    server = uvicorn.Server(uvicorn.Config(create_app(engine), host="127.0.0.1", port=0,
-                                           log_level="warning", lifespan="off"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    end = time.monotonic() + 30
-    while not server.started:  # readiness, bounded
-        assert time.monotonic() < end and thread.is_alive(), "receiver did not start"
-        time.sleep(0.01)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    yield f"http://127.0.0.1:{port}", engine
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serve_asgi(create_app(engine)) as base:
+        yield base, engine
 
 
 def oa_event(text: str, *, msg_id: str, sender: str = SENDER, ts: float | None = None,

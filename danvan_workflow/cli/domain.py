@@ -12,7 +12,8 @@ from rich.table import Table
 from danvan_workflow.cli.app import console, parse_date, user_errors
 from danvan_workflow.commands import parse_command
 from danvan_workflow.commands.base import Command
-from danvan_workflow.core.vietnamese import format_date, format_percent
+from danvan_workflow.core.ontime import rate_text
+from danvan_workflow.core.vietnamese import format_date
 from danvan_workflow.errors import UserError
 from danvan_workflow.settings import get_settings
 from danvan_workflow.timeutil import today
@@ -561,7 +562,7 @@ def status_cmd(
     labels = {s.value: s.label for s in DeadlineState}
     counts = ", ".join(f"{labels.get(k, k)}: {v}" for k, v in sorted(st.counts.items()))
     console.print(f"Hạn báo cáo – {counts or 'chưa có'}", highlight=False)
-    rate = format_percent(st.on_time_rate) if st.on_time_rate is not None else "—"
+    rate = rate_text(st.on_time_rate)
     console.print(f"Tỷ lệ nộp đúng hạn: {rate}", highlight=False)
     for title, items in (("Quá hạn", st.overdue), ("Sắp đến hạn (14 ngày)", st.upcoming)):
         table = Table(title=f"{title}: {len(items)}")

@@ -14,6 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
+from danvan_workflow.core.vietnamese import format_percent
+
 __all__ = ["OnTimeCounts", "on_time_rate"]
 
 
@@ -34,3 +36,8 @@ class OnTimeCounts:
     @property
     def rate(self) -> Decimal | None:
         return on_time_rate(self.on_time, self.late, self.overdue)
+
+
+def rate_text(rate: Decimal | None) -> str:
+    """The rate as the tables print it: "85,7%", or "—" when nothing was due."""
+    return format_percent(rate) if rate is not None else "—"

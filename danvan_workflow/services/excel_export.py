@@ -13,26 +13,17 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from danvan_workflow.adapters.exporters.xlsx import Sheet, write_workbook
-from danvan_workflow.core.ontime import on_time_rate
 from danvan_workflow.db import models as m
-from danvan_workflow.errors import UserError
 from danvan_workflow.services import scores
 from danvan_workflow.services.models_dvk import quota_report
+from danvan_workflow.services.output_files import output_file
 from danvan_workflow.services.queries import DeadlineView, list_deadlines, resolve_plan
 from danvan_workflow.services.unit_of_work import unit_of_work
-from danvan_workflow.services.views import on_time_columns
+from danvan_workflow.services.views import plan_unit_counts
 from danvan_workflow.timeutil import today
 
 DEADLINE_COLUMNS = ["Số hạn", "Kế hoạch", "Nội dung", "Kỳ", "Hạn", "Đơn vị báo cáo",
                     "Mã đơn vị", "Nơi nhận", "Trạng thái", "Ngày nhận", "Số văn bản"]
-
-
-def _target(output: Path) -> Path:
-    if output.suffix.lower() != ".xlsx":
-        raise UserError("tên tệp phải có đuôi .xlsx", field="--output")
-    if not output.parent.is_dir():
-        raise UserError("không có thư mục để ghi tệp", file=str(output.parent))
-    return output
 
 
 def deadline_rows(items: list[DeadlineView]) -> list[list[object]]:
@@ -42,25 +33,20 @@ def deadline_rows(items: list[DeadlineView]) -> list[list[object]]:
 
 
 def deadlines_workbook(items: list[DeadlineView], output: Path) -> Path:
-    return write_workbook(_target(output), [Sheet("Hạn báo cáo", DEADLINE_COLUMNS,
+    return write_workbook(output_file(output, ".xlsx"), [Sheet("Hạn báo cáo", DEADLINE_COLUMNS,
                                                   deadline_rows(items))])
 
 
 def plan_workbook(plan_code: str, year: int, output: Path) -> Path:
     """A plan's year: deadlines, per-unit record, quotas, scores (the sheets that apply)."""
-    output = _target(output)
+    output = output_file(output, ".xlsx")
     first, last = dt.date(year, 1, 1), dt.date(year, 12, 31)
-    D, O, U = m.Deadline, m.Obligation, m.Unit
     with unit_of_work() as s:
         plan = resolve_plan(s, plan_code, field="--plan")
         items = list_deadlines(s, start=first, end=last, plan=plan.code,
                                include_continuous=False)
         day = min(last, today())
-        per_unit = s.execute(
-            select(U.code, U.name, *on_time_columns(day), func.count(D.id))
-            .join(D, D.unit_id == U.id).join(O, O.id == D.obligation_id)
-            .where(O.plan_id == plan.id, D.due_on.between(first, day))
-            .group_by(U.code, U.name).order_by(U.code)).tuples().all()
+        per_unit = plan_unit_counts(s, plan.id, day, since=first)
         has_quota = s.execute(select(func.count()).select_from(m.Quota)
                               .where(m.Quota.plan_id == plan.id)).scalar_one()
         quotas = quota_report(s, plan.code, year).lines if has_quota and plan.year <= year \
@@ -71,10 +57,9 @@ def plan_workbook(plan_code: str, year: int, output: Path) -> Path:
     sheets.append(Sheet("Theo đơn vị", ["Mã đơn vị", "Đơn vị", "Đúng hạn", "Trễ hạn",
                                         "Quá hạn chưa nộp", "Số hạn đã đến",
                                         "Tỷ lệ đúng hạn (%)"],
-                        [[code, name, int(o), int(late), int(od), int(n),
-                          float(r) if (r := on_time_rate(int(o), int(late), int(od)))
-                          is not None else None]
-                         for code, name, o, late, od, n in per_unit]))
+                        [[u.code, u.name, u.on_time, u.late, u.overdue, u.due,
+                          float(u.rate) if u.rate is not None else None]
+                         for u in per_unit]))
     if quotas:
         sheets.append(Sheet("Chỉ tiêu mô hình", ["Mã đơn vị", "Đơn vị", "Chỉ tiêu",
                                                  "Đã đăng ký", "Còn thiếu", "Đạt"],

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import case, func, select
@@ -41,6 +42,35 @@ def on_time_counts(session: Session, day: dt.date, *, unit_id: int | None = None
         q = q.where(D.unit_id == unit_id)
     on_time, late, overdue = session.execute(q).one()
     return OnTimeCounts(int(on_time), int(late), int(overdue))
+
+
+@dataclass(frozen=True)
+class UnitCounts:
+    code: str
+    name: str
+    on_time: int
+    late: int
+    overdue: int
+    due: int  # deadlines due so far
+
+    @property
+    def rate(self) -> Decimal | None:
+        return OnTimeCounts(self.on_time, self.late, self.overdue).rate
+
+
+def plan_unit_counts(session: Session, plan_id: int, day: dt.date,
+                     since: dt.date | None = None) -> list[UnitCounts]:
+    """Each reporting unit of a plan: its on-time counts for the deadlines due by `day`
+    (from `since`), one grouped query, by unit code."""
+    D, O, U = m.Deadline, m.Obligation, m.Unit
+    q = (select(U.code, U.name, *on_time_columns(day), func.count(D.id))
+         .join(D, D.unit_id == U.id).join(O, O.id == D.obligation_id)
+         .where(O.plan_id == plan_id, D.due_on <= day))
+    if since is not None:
+        q = q.where(D.due_on >= since)
+    rows = session.execute(q.group_by(U.code, U.name).order_by(U.code)).tuples().all()
+    return [UnitCounts(code, name, int(o), int(late), int(od), int(n))
+            for code, name, o, late, od, n in rows]
 
 
 # --- lists for the CLI -------------------------------------------------------------------

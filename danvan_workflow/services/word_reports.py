@@ -9,26 +9,29 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from typing import TypeVar
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from danvan_workflow.adapters.exporters.docx_report import ReportDoc, render
 from danvan_workflow.commands.reports import ExportWordReport
 from danvan_workflow.core.doc_header import Body, header_for
-from danvan_workflow.core.ontime import on_time_rate
-from danvan_workflow.core.vietnamese import format_date, format_percent, nfc
+from danvan_workflow.core.ontime import on_time_rate, rate_text
+from danvan_workflow.core.vietnamese import format_date, nfc
 from danvan_workflow.db import models as m
 from danvan_workflow.errors import UserError
 from danvan_workflow.services import inspections, scores, targets
+from danvan_workflow.services.output_files import output_file
 from danvan_workflow.services.queries import STATUS_LABELS, resolve_plan, resolve_unit
 from danvan_workflow.services.rollup import rollup
 from danvan_workflow.services.unit_of_work import unit_of_work
-from danvan_workflow.services.views import on_time_columns
+from danvan_workflow.services.views import plan_unit_counts
 from danvan_workflow.settings import get_settings
 from danvan_workflow.timeutil import now, today
 
 MAX_DEPTH = 6
+T = TypeVar("T")
 
 
 def _body(session: Session, unit: m.Unit) -> Body:
@@ -46,37 +49,23 @@ def _body(session: Session, unit: m.Unit) -> Body:
 
 
 def _rate(on_time: int, late: int, overdue: int) -> str:
-    r = on_time_rate(on_time, late, overdue)
-    return format_percent(r) if r is not None else "—"
-
-
-def _target(output: Path) -> Path:
-    if output.suffix.lower() != ".docx":
-        raise UserError("tên tệp phải có đuôi .docx", field="--output")
-    if not output.parent.is_dir():
-        raise UserError("không có thư mục để ghi tệp", file=str(output.parent))
-    return output
+    return rate_text(on_time_rate(on_time, late, overdue))
 
 
 def plan_report(plan_code: str, day: dt.date, output: Path) -> Path:
     """The record of a plan's reports due by `day`, unit by unit, for its issuer."""
-    output = _target(output)
-    D, O, U = m.Deadline, m.Obligation, m.Unit
+    output = output_file(output, ".docx")
     with unit_of_work() as s:
         plan = resolve_plan(s, plan_code, field="--plan")
-        issuer = s.get(U, plan.issuer_id)
+        issuer = s.get(m.Unit, plan.issuer_id)
         assert issuer is not None
         body = _body(s, issuer)
-        rows = s.execute(
-            select(U.name, U.code, *on_time_columns(day), func.count(D.id))
-            .join(D, D.unit_id == U.id).join(O, O.id == D.obligation_id)
-            .where(O.plan_id == plan.id, D.due_on <= day)
-            .group_by(U.name, U.code).order_by(U.code)).tuples().all()
+        rows = plan_unit_counts(s, plan.id, day)
         title = plan.title
-    on_time = sum(int(r[2]) for r in rows)
-    late = sum(int(r[3]) for r in rows)
-    overdue = sum(int(r[4]) for r in rows)
-    behind = [f"{name} ({int(od)})" for name, _c, _o, _l, od, _t in rows if int(od)]
+    on_time = sum(r.on_time for r in rows)
+    late = sum(r.late for r in rows)
+    overdue = sum(r.overdue for r in rows)
+    behind = [f"{r.name} ({r.overdue})" for r in rows if r.overdue]
     doc = ReportDoc(
         header=header_for(body, day),
         title="BÁO CÁO",
@@ -91,22 +80,22 @@ def plan_report(plan_code: str, day: dt.date, output: Path) -> Path:
         columns=["STT", "Đơn vị", "Đúng hạn", "Trễ hạn", "Quá hạn chưa nộp",
                  "Tỷ lệ đúng hạn"],
         widths=(1.2, 7.3, 2.0, 2.0, 2.0, 2.0),
-        rows=[[i, name, int(o), int(late_), int(od), _rate(int(o), int(late_), int(od))]
-              for i, (name, _code, o, late_, od, _t) in enumerate(rows, start=1)],
+        rows=[[i, r.name, r.on_time, r.late, r.overdue, _rate(r.on_time, r.late, r.overdue)]
+              for i, r in enumerate(rows, start=1)],
         closing=[nfc("Các đơn vị còn báo cáo quá hạn: " + "; ".join(behind) + ". Đề nghị "
                      "các đơn vị khẩn trương hoàn thành, gửi báo cáo đúng thời gian quy "
                      "định.") if behind else
                  "Các đơn vị đã nộp đủ các báo cáo đến hạn."],
         signer_title="T/M BAN CHỈ ĐẠO" if issuer.kind == "steering_committee" else
         "TM. CƠ QUAN",
-        recipients=[body.parent.name] if body.parent else [],
+        recipients=_above(body),
     )
     return render(doc, output)
 
 
 def area_report(issuer_code: str, day: dt.date, output: Path) -> Path:
     """The roll-up by province → district → unit, as the issuer's report."""
-    output = _target(output)
+    output = output_file(output, ".docx")
     with unit_of_work() as s:
         issuer = resolve_unit(s, issuer_code, field="--issuer")
         body = _body(s, issuer)
@@ -123,7 +112,7 @@ def area_report(issuer_code: str, day: dt.date, output: Path) -> Path:
         widths=(1.8, 7.5, 1.8, 1.8, 1.8, 1.8),
         rows=[[r.level_word, "– " * r.depth + r.name, r.on_time, r.late, r.overdue,
                _rate(r.on_time, r.late, r.overdue)] for r in rows],
-        recipients=[body.parent.name] if body.parent else [],
+        recipients=_above(body),
     )
     return render(doc, output)
 
@@ -134,15 +123,21 @@ def _plan_issuer(s: Session, plan: m.Plan) -> Body:
     return _body(s, issuer)
 
 
-def _need(value: object, field: str, what: str) -> object:
-    if value in (None, ""):
+def _need(value: T | None, field: str, what: str) -> T:
+    """A field the chosen kind of report needs (the form asks again naming it)."""
+    if value is None or value == "":
         raise UserError(f"cần {what} cho loại báo cáo này", field=field)
     return value
 
 
+def _above(body: Body) -> list[str]:
+    """"Nơi nhận": the body above the issuer, when there is one."""
+    return [body.parent.name] if body.parent else []
+
+
 def cycle_report(plan_code: str, period: str, day: dt.date, output: Path) -> Path:
     """One reporting period of a plan: who sent on time, late, not at all."""
-    output = _target(output)
+    output = output_file(output, ".docx")
     D, O, U, S = m.Deadline, m.Obligation, m.Unit, m.Submission
     with unit_of_work() as s:
         plan = resolve_plan(s, plan_code, field="--plan")
@@ -178,13 +173,13 @@ def cycle_report(plan_code: str, period: str, day: dt.date, output: Path) -> Pat
               for i, (title, _l, due, name, status, rec) in enumerate(rows, start=1)],
         closing=[nfc("Đơn vị chưa nộp: " + "; ".join(dict.fromkeys(missing)) + ".")
                  if missing else "Các đơn vị đã nộp đủ báo cáo của kỳ."],
-        recipients=[body.parent.name] if body.parent else [])
+        recipients=_above(body))
     return render(doc, output)
 
 
 def inspection_report(round_code: str, day: dt.date, output: Path) -> Path:
     """A "Dân vận khéo" inspection round: each visit and its result."""
-    output = _target(output)
+    output = output_file(output, ".docx")
     st = inspections.view_round_status(round_code, day)
     with unit_of_work() as s:
         rnd = s.execute(select(m.InspectionRound).where(m.InspectionRound.code == round_code)
@@ -204,13 +199,13 @@ def inspection_report(round_code: str, day: dt.date, output: Path) -> Path:
         rows=[[v.team, v.unit_name, v.model_name or "—",
                format_date(v.visit_on) if v.visit_on else "—", v.result_label, v.findings or ""]
               for v in st.visits],
-        recipients=[body.parent.name] if body.parent else [])
+        recipients=_above(body))
     return render(doc, output)
 
 
 def score_report(plan_code: str, year: int, scorer: str, day: dt.date, output: Path) -> Path:
     """The emulation scores a scoring body aggregates (due 20/11 or 15/12)."""
-    output = _target(output)
+    output = output_file(output, ".docx")
     agg = scores.view_aggregate(plan_code, year, scorer)
     with unit_of_work() as s:
         body = _body(s, resolve_unit(s, scorer, field="--scorer"))
@@ -226,13 +221,13 @@ def score_report(plan_code: str, year: int, scorer: str, day: dt.date, output: P
         widths=(2.0, 9.0, 2.5, 3.0),
         rows=[[r.rank, r.unit_name, str(r.total), r.classification or "—"] for r in agg.scored]
         + [["—", name, "—", "Chưa chấm"] for _c, name in agg.not_scored],
-        recipients=[body.parent.name] if body.parent else [])
+        recipients=_above(body))
     return render(doc, output)
 
 
 def target_report(plan_code: str, year: int, day: dt.date, output: Path) -> Path:
     """The plan's targets: achieved or not, with the units still short."""
-    output = _target(output)
+    output = output_file(output, ".docx")
     rep = targets.view_targets(plan_code, year)
     with unit_of_work() as s:
         body = _plan_issuer(s, resolve_plan(s, plan_code, field="--plan"))
@@ -246,7 +241,7 @@ def target_report(plan_code: str, year: int, day: dt.date, output: Path) -> Path
         rows=[[i, x.title, x.summary, ", ".join(name for _c, name in x.missing[:15])
                + (f" và {len(x.missing) - 15} đơn vị khác" if len(x.missing) > 15 else "")]
               for i, x in enumerate(rep.lines, start=1)],
-        recipients=[body.parent.name] if body.parent else [])
+        recipients=_above(body))
     return render(doc, output)
 
 
@@ -261,18 +256,18 @@ def export(cmd: ExportWordReport, output: Path) -> Path:
     """The command "write a Word report" (CLI and the operator form)."""
     day = cmd.on or today()
     if cmd.kind == "dia_ban":
-        return area_report(str(_need(cmd.issuer, "issuer", "mã đơn vị ban hành")), day, output)
+        return area_report(_need(cmd.issuer, "issuer", "mã đơn vị ban hành"), day, output)
     if cmd.kind == "kiem_tra":
-        return inspection_report(str(_need(cmd.round_code, "round_code", "mã đợt kiểm tra")),
+        return inspection_report(_need(cmd.round_code, "round_code", "mã đợt kiểm tra"),
                                  day, output)
-    plan = str(_need(cmd.plan, "plan", "số kế hoạch"))
+    plan = _need(cmd.plan, "plan", "số kế hoạch")
     if cmd.kind == "ky_bao_cao":
-        return cycle_report(plan, str(_need(cmd.period, "period", "mã kỳ báo cáo")), day,
+        return cycle_report(plan, _need(cmd.period, "period", "mã kỳ báo cáo"), day,
                             output)
     if cmd.kind == "thi_dua":
-        return score_report(plan, int(str(_need(cmd.year, "year", "năm"))),
-                            str(_need(cmd.scorer, "scorer", "mã đơn vị chấm điểm")), day,
+        return score_report(plan, _need(cmd.year, "year", "năm"),
+                            _need(cmd.scorer, "scorer", "mã đơn vị chấm điểm"), day,
                             output)
     if cmd.kind == "chi_tieu":
-        return target_report(plan, int(str(_need(cmd.year, "year", "năm"))), day, output)
+        return target_report(plan, _need(cmd.year, "year", "năm"), day, output)
     return plan_report(plan, day, output)

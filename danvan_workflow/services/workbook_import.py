@@ -22,6 +22,7 @@ from danvan_workflow.configuration.workbook import read_workbook, to_yaml, write
 from danvan_workflow.core.vietnamese import nfc
 from danvan_workflow.errors import UserError
 from danvan_workflow.services import config
+from danvan_workflow.services.output_files import output_file
 
 
 @dataclass(frozen=True)
@@ -46,8 +47,7 @@ def _slug(stem: str) -> str:
 
 def template(path: Path) -> Path:
     """Write the empty template (`danvan units template`)."""
-    if path.suffix.lower() != ".xlsx":
-        raise UserError("tên tệp mẫu phải có đuôi .xlsx", field="--output")
+    output_file(path, ".xlsx")
     try:
         write_template(path)
     except OSError:

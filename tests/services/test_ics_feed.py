@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 from icalendar import Calendar
 from sqlalchemy import select
 from typer.testing import CliRunner
@@ -19,6 +16,7 @@ from danvan_workflow.adapters.webhooks_app import create_app
 from danvan_workflow.db import models as m
 from danvan_workflow.db.session import session_scope
 from danvan_workflow.services import config, reports
+from tests.fakes.asgi_server import serve_asgi
 
 CONFIG = Path(__file__).resolve().parents[2] / "config"
 UNIT = "TN.BDV"
@@ -75,19 +73,9 @@ def feed_server(sqlite_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[st
     """The engine's HTTP service (the webhook receiver app) on 127.0.0.1, served by uvicorn."""
     monkeypatch.setenv("DANVAN_FEED_SECRET", FEED_SECRET)
     config.load(CONFIG)
-    server = uvicorn.Server(uvicorn.Config(create_app(), host="127.0.0.1", port=0,
-                                           log_level="warning", lifespan="off"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    end = time.monotonic() + 30
-    while not server.started:  # readiness, bounded
-        assert time.monotonic() < end and thread.is_alive(), "server did not start"
-        time.sleep(0.01)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    monkeypatch.setenv("DANVAN_HTTP_PUBLIC_URL", f"http://127.0.0.1:{port}")
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serve_asgi(create_app()) as base:
+        monkeypatch.setenv("DANVAN_HTTP_PUBLIC_URL", base)
+        yield base
 
 
 def test_subscribed_address_serves_the_unit_feed_and_nothing_else(feed_server: str) -> None:
