@@ -31,7 +31,7 @@ DOC = ROOT / "docs" / "benchmarks.md"
 PG_ADMIN_URL = os.environ.get(
     "BENCH_PG_URL", "postgresql://danvan:danvan@127.0.0.1:5432/postgres")
 RESULT_PREFIX = "BENCH-RESULT "
-SECTIONS = ("materialise", "sweep", "dispatch")
+SECTIONS = ("materialise", "sweep", "dispatch", "dashboards", "cli")
 
 
 # --------------------------------------------------------------------------- children

@@ -6,19 +6,39 @@ import datetime as dt
 import functools
 import sys
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import typer
 from rich.console import Console
-from sqlalchemy.exc import DBAPIError
 
 from danvan_workflow.cli.vietnamese_usage import install as install_vietnamese_usage
 from danvan_workflow.errors import ConfigErrors, UserError
 from danvan_workflow.inputs import as_date
 
+if TYPE_CHECKING:
+    from sqlalchemy.exc import DBAPIError
+
+    from danvan_workflow.commands.base import Command
+    from danvan_workflow.settings import Settings
+
 install_vietnamese_usage()  # click's usage errors and help headings, in Vietnamese
 
 F = TypeVar("F", bound=Callable[..., Any])
+C = TypeVar("C", bound="Command")
+
+
+# The CLI imports only what a command needs: `danvan --help` must not pay for SQLAlchemy,
+# pydantic or Apprise. These two are the shared entry points, imported when called.
+def get_settings() -> Settings:
+    from danvan_workflow.settings import get_settings as settings
+
+    return settings()
+
+
+def parse_command(model: type[C], data: dict[str, Any]) -> C:
+    from danvan_workflow.commands import parse_command as parse
+
+    return parse(model, data)
 
 # Tables stay readable when the output is a pipe or a file (rich would assume 80 columns).
 console = Console(width=None if sys.stdout.isatty() else 200)
@@ -45,7 +65,9 @@ def user_errors(fn: F) -> F:
             raise typer.Exit(1) from None
         except UserError as exc:
             fail(exc.render())
-        except DBAPIError as exc:
+        except Exception as exc:
+            if not _is_dbapi_error(exc):
+                raise
             if _missing_schema(exc):
                 fail("cơ sở dữ liệu chưa được khởi tạo hoặc chưa nâng cấp: chạy "
                      "`danvan db upgrade` rồi `danvan config load`")
@@ -56,6 +78,12 @@ def user_errors(fn: F) -> F:
             raise
 
     return wrapper  # type: ignore[return-value]
+
+
+def _is_dbapi_error(exc: Exception) -> bool:
+    """A database driver's error. If SQLAlchemy was never imported, it cannot be one."""
+    sa_exc = sys.modules.get("sqlalchemy.exc")
+    return sa_exc is not None and isinstance(exc, sa_exc.DBAPIError)
 
 
 def _missing_schema(exc: DBAPIError) -> bool:

@@ -11,11 +11,8 @@ from typing import Annotated
 
 import typer
 
-from danvan_workflow.cli.app import console, user_errors
-from danvan_workflow.commands import parse_command
-from danvan_workflow.commands.archive import CloseYear, DeletePlan, DeleteUnit, RollPlan
+from danvan_workflow.cli.app import console, get_settings, parse_command, user_errors
 from danvan_workflow.errors import UserError
-from danvan_workflow.settings import get_settings
 
 Confirm = Annotated[str | None, typer.Option(
     "--xac-nhan", help="Gõ lại đúng mã để xác nhận xóa hẳn")]
@@ -23,6 +20,7 @@ Actor = Annotated[str | None, typer.Option("--actor", help="Người thực hi�
 
 
 def _delete(kind: str, code: str, confirm: str | None, actor: str | None) -> None:
+    from danvan_workflow.commands.archive import DeletePlan, DeleteUnit
     from danvan_workflow.services import archive
 
     options = {"code": code, "confirm": confirm, "operator": actor or get_settings().operator}
@@ -71,6 +69,7 @@ def deadlines_close_year(
     actor: Actor = None,
 ) -> None:
     """Đóng các hạn chưa nộp của một năm đã qua (trạng thái "Đã đóng (không nộp)")."""
+    from danvan_workflow.commands.archive import CloseYear
     from danvan_workflow.services.archive import close_past_year
 
     res = close_past_year(parse_command(CloseYear, {
@@ -85,6 +84,7 @@ def plans_roll(
     actor: Actor = None,
 ) -> None:
     """Tạo dự thảo kế hoạch năm mới từ kế hoạch năm nay (tệp trong thư mục cấu hình)."""
+    from danvan_workflow.commands.archive import RollPlan
     from danvan_workflow.services.rollover import roll_plan
 
     cmd = parse_command(RollPlan, {"code": code, "year": year,

@@ -8,8 +8,7 @@ from typing import Annotated
 
 import typer
 
-from danvan_workflow.cli.app import console, fail, user_errors
-from danvan_workflow.settings import get_settings
+from danvan_workflow.cli.app import console, fail, get_settings, user_errors
 from danvan_workflow.timeutil import now
 
 

@@ -4,19 +4,23 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 from rich.table import Table
 
-from danvan_workflow.cli.app import console, parse_date, user_errors
-from danvan_workflow.commands import parse_command
-from danvan_workflow.commands.base import Command
-from danvan_workflow.core.ontime import rate_text
-from danvan_workflow.core.vietnamese import format_date
+from danvan_workflow.cli.app import (
+    console,
+    get_settings,
+    parse_command,
+    parse_date,
+    user_errors,
+)
 from danvan_workflow.errors import UserError
-from danvan_workflow.settings import get_settings
 from danvan_workflow.timeutil import today
+
+if TYPE_CHECKING:
+    from danvan_workflow.commands.base import Command
 
 models_app = typer.Typer(help='Mô hình "Dân vận khéo".', no_args_is_help=True)
 reports_app = typer.Typer(help="Ghi nhận báo cáo: nộp, miễn, gia hạn, yêu cầu.",
@@ -32,7 +36,7 @@ def _actor(actor: str | None) -> str:
     return actor or get_settings().operator
 
 
-C = TypeVar("C", bound=Command)
+C = TypeVar("C", bound="Command")
 
 
 def _command(model: type[C], **options: Any) -> C:
@@ -41,6 +45,8 @@ def _command(model: type[C], **options: Any) -> C:
 
 
 def _d(value: Any) -> str:
+    from danvan_workflow.core.vietnamese import format_date
+
     return format_date(value) if value else "—"
 
 
@@ -562,6 +568,8 @@ def status_cmd(
     labels = {s.value: s.label for s in DeadlineState}
     counts = ", ".join(f"{labels.get(k, k)}: {v}" for k, v in sorted(st.counts.items()))
     console.print(f"Hạn báo cáo – {counts or 'chưa có'}", highlight=False)
+    from danvan_workflow.core.ontime import rate_text
+
     rate = rate_text(st.on_time_rate)
     console.print(f"Tỷ lệ nộp đúng hạn: {rate}", highlight=False)
     for title, items in (("Quá hạn", st.overdue), ("Sắp đến hạn (14 ngày)", st.upcoming)):

@@ -11,10 +11,8 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from danvan_workflow.cli.app import console, parse_date, stdout_utf8, user_errors
-from danvan_workflow.db.session import get_engine
+from danvan_workflow.cli.app import console, get_settings, parse_date, stdout_utf8, user_errors
 from danvan_workflow.errors import UserError
-from danvan_workflow.settings import get_settings
 from danvan_workflow.timeutil import today
 
 app = typer.Typer(help="danvan-workflow: hạn báo cáo và quy trình công tác dân vận.",
@@ -85,6 +83,7 @@ def _config_dir(path: Path | None) -> Path:
 def db_upgrade() -> None:
     """Nâng cấp lược đồ cơ sở dữ liệu lên phiên bản mới nhất."""
     from danvan_workflow.db.migrate import current_revision, head_revision, upgrade
+    from danvan_workflow.db.session import get_engine
 
     url = get_settings().db_url
     before = current_revision(get_engine())

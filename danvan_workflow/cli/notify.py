@@ -7,10 +7,14 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from danvan_workflow.cli.app import console, parse_date, user_errors
-from danvan_workflow.commands import parse_command
+from danvan_workflow.cli.app import (
+    console,
+    get_settings,
+    parse_command,
+    parse_date,
+    user_errors,
+)
 from danvan_workflow.errors import UserError
-from danvan_workflow.settings import get_settings
 from danvan_workflow.timeutil import today
 
 notify_app = typer.Typer(help="Gửi thông báo.", no_args_is_help=True)

@@ -8,13 +8,10 @@ from typing import Annotated
 
 import typer
 
-from danvan_workflow.cli.app import console, user_errors
-from danvan_workflow.commands import parse_command
+from danvan_workflow.cli.app import console, get_settings, parse_command, user_errors
 
 
 def _operator() -> str:
-    from danvan_workflow.settings import get_settings
-
     return get_settings().operator
 
 
