@@ -6,7 +6,7 @@ import datetime as dt
 import functools
 import sys
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeGuard, TypeVar
 
 import typer
 from rich.console import Console
@@ -80,7 +80,7 @@ def user_errors(fn: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-def _is_dbapi_error(exc: Exception) -> bool:
+def _is_dbapi_error(exc: Exception) -> TypeGuard[DBAPIError]:
     """A database driver's error. If SQLAlchemy was never imported, it cannot be one."""
     sa_exc = sys.modules.get("sqlalchemy.exc")
     return sa_exc is not None and isinstance(exc, sa_exc.DBAPIError)
