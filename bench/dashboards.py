@@ -11,8 +11,11 @@ deadlines are overdue.
 
 Measured, each in a fresh process on the same data:
 
+* the daily sweep's step that counts the per-unit figures (`figures.refresh`);
 * product: `dashboards.all_tables(session, day)` — every table (upcoming, overdue,
-  roll-up, rates by unit and by plan, quotas, outbox), with each table's time;
+  roll-up, rates by unit and by plan, quotas, outbox), with each table's time, after
+  that step; then again with the figures stale (as after a bulk write), when the first
+  read rebuilds them;
 * baseline: the overdue and upcoming tables as they were built before (every matching
   deadline loaded into Python by `list_deadlines` without a limit, then cut to 500 rows).
 """
@@ -93,21 +96,47 @@ def func_lpad(slot: Any, dialect: str) -> Any:
     return func.printf("%04d", n)
 
 
-def child_product(url: str, day: dt.date) -> None:
+def child_refresh(url: str, day: dt.date) -> None:
+    """The daily sweep's step "Tính số liệu theo đơn vị": the figures counted for the day."""
+    from sqlalchemy import func, select
+    from sqlalchemy.orm import Session
+
+    from danvan_workflow.db import models as m
+    from danvan_workflow.db.session import make_engine
+    from danvan_workflow.services import figures
+
+    eng = make_engine(url)
+    rss_before = rss_now_mb()
+    t0 = time.perf_counter()
+    with Session(eng) as s, s.begin():
+        figures.refresh(s, day)
+    seconds = time.perf_counter() - t0
+    with Session(eng) as s:
+        rows = s.execute(select(func.count()).select_from(m.UnitFigures)).scalar_one()
+    child_result(dict(seconds=seconds, rss_before_mb=rss_before,
+                      steps={"figures.refresh": seconds}, sizes={"figure rows": rows}))
+
+
+def child_product(url: str, day: dt.date, cold: bool) -> None:
+    from sqlalchemy import update
     from sqlalchemy.orm import Session
 
     from danvan_workflow import dashboards
+    from danvan_workflow.db import models as m
     from danvan_workflow.db.session import make_engine
     from danvan_workflow.services.calendar import calendar_for
 
     eng = make_engine(url)
     with Session(eng) as s:
         calendar_for(s)  # the calendar is cached per process, as in the engine
+    if cold:  # as after a bulk write: the first read rebuilds the figures
+        with Session(eng) as s, s.begin():
+            s.execute(update(m.tbl(m.FiguresState)).values(stale=True))
     rss_before = rss_now_mb()
     steps: dict[str, float] = {}
     sizes: dict[str, int] = {}
     t0 = time.perf_counter()
-    with Session(eng) as s:
+    with Session(eng) as s, s.begin():
         for name, fn in (("upcoming", lambda: dashboards.upcoming(s, day)),
                          ("overdue", lambda: dashboards.overdue(s, day)),
                          ("rollup", lambda: dashboards.rollup(s, day)),
@@ -163,7 +192,7 @@ def run_backend(backend: str, units: int, day: dt.date) -> list[dict[str, Any]]:
         log(f"{backend}: building {units * PER_UNIT:,} deadlines under districts")
         setup = build_dashboard_dataset(url, units)
         log(f"{backend}: set-up {setup['seconds']:.1f} s: {setup}")
-        for variant in ("product", "baseline"):
+        for variant in ("refresh", "product", "cold", "baseline"):
             log(f"{backend}: {variant}")
             r = run_child("bench.dashboards", ["--child", variant, "--url", url,
                                                "--day", day.isoformat()])
@@ -178,7 +207,9 @@ def run_backend(backend: str, units: int, day: dt.date) -> list[dict[str, Any]]:
             drop_pg_database(url)
 
 
-LABELS = {"product": "product: `dashboards.all_tables()` (every table)",
+LABELS = {"refresh": "daily sweep step: `figures.refresh()` (per-unit figures for the day)",
+          "product": "product: `dashboards.all_tables()` (every table), after the sweep",
+          "cold": "product: `dashboards.all_tables()` with stale figures (rebuilt first)",
           "baseline": "baseline: overdue + upcoming only, every matching deadline loaded "
                       "into Python (as before)"}
 
@@ -192,14 +223,17 @@ def render(results: list[dict[str, Any]], units: int, day: dt.date, facts: str, 
                  "time per table (s)"], rows)
     notes = []
     for b in dict.fromkeys(r["backend"] for r in results):
-        prod = next(r for r in results if r["backend"] == b and r["variant"] == "product")
-        base = next(r for r in results if r["backend"] == b and r["variant"] == "baseline")
+        got = {r["variant"]: r for r in results if r["backend"] == b}
+        prod, base, cold, ref = got["product"], got["baseline"], got["cold"], got["refresh"]
         ok_t, ok_m = prod["seconds"] < TARGET_S, prod["peak_rss_mb"] < TARGET_MB
         sz = prod["sizes"]
         notes.append(
             f"- **{b}**: {prod['seconds']:.2f} s ({'meets' if ok_t else 'misses'} the "
             f"{TARGET_S:.0f} s target), peak RSS {prod['peak_rss_mb']:.0f} MB "
-            f"({'meets' if ok_m else 'misses'} the {TARGET_MB:.0f} MB target); the baseline "
+            f"({'meets' if ok_m else 'misses'} the {TARGET_MB:.0f} MB target), after the "
+            f"sweep's figure step ({ref['seconds']:.2f} s, {ref['sizes']['figure rows']:,} "
+            f"rows). With stale figures (after a bulk write) the first read rebuilds them: "
+            f"{cold['seconds']:.2f} s, {cold['peak_rss_mb']:.0f} MB. The baseline "
             f"needs {base['seconds']:.2f} s and {base['peak_rss_mb']:.0f} MB for two of the "
             f"seven tables. Rows behind the tables: {sz['overdue']:,} overdue, "
             f"{sz['upcoming']:,} upcoming, {sz['rollup']:,} roll-up rows, "
@@ -237,11 +271,15 @@ def main(argv: list[str] | None = None) -> str:
     p.add_argument("--units", type=int, default=UNITS)
     p.add_argument("--day", type=dt.date.fromisoformat, default=DAY)
     p.add_argument("--no-doc", action="store_true", help="print only, leave docs/ alone")
-    p.add_argument("--child", choices=["product", "baseline"], help=argparse.SUPPRESS)
+    p.add_argument("--child", choices=["refresh", "product", "cold", "baseline"],
+                   help=argparse.SUPPRESS)
     p.add_argument("--url", help=argparse.SUPPRESS)
     a = p.parse_args(argv)
-    if a.child == "product":
-        child_product(a.url, a.day)
+    if a.child == "refresh":
+        child_refresh(a.url, a.day)
+        return ""
+    if a.child in ("product", "cold"):
+        child_product(a.url, a.day, cold=a.child == "cold")
         return ""
     if a.child == "baseline":
         child_baseline(a.url, a.day)

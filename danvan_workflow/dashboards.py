@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,6 +21,7 @@ from danvan_workflow.core.calendar import WorkingCalendar
 from danvan_workflow.core.deadline_status import SUBMITTED_STATES
 from danvan_workflow.core.ontime import on_time_rate, rate_text
 from danvan_workflow.db import models as m
+from danvan_workflow.services import figures
 from danvan_workflow.services.calendar import calendar_for, unconfirmed_note
 from danvan_workflow.services.cycles import CycleLine
 from danvan_workflow.services.outbox import STATUS_LABELS as OUTBOX_LABELS
@@ -30,7 +32,6 @@ from danvan_workflow.services.queries import (
     list_deadlines,
 )
 from danvan_workflow.services.unit_of_work import unit_of_work
-from danvan_workflow.services.views import on_time_columns
 from danvan_workflow.timeutil import now
 
 MAX_ROWS = 500
@@ -94,14 +95,14 @@ def overdue(session: Session, day: dt.date) -> Table:
                 current_only=True)
     items = list_deadlines(session, limit=MAX_ROWS, newest_first=True,
                            **past)  # type: ignore[arg-type]
-    total = count_deadlines(session, **past)
+    total = figures.overdue_total(session, day)  # = count_deadlines(**past), from the figures
     rows = _deadline_rows(items, day, cal, "Quá hạn")
     return Table(KEYS["overdue"], f"Báo cáo quá hạn chưa nộp (đến {_d(day)}), mới nhất trước; "
                  "“Số hạn” dùng khi ghi nhận, gia hạn hoặc miễn", rows, total,
                  unconfirmed_note(cal, (d.due_on for d in items), day))
 
 
-def _rate_rows(rows: list[tuple[Any, ...]], label: str) -> list[dict[str, Any]]:
+def _rate_rows(rows: Sequence[tuple[Any, ...]], label: str) -> list[dict[str, Any]]:
     out = []
     for code, name, on_time, late, open_due, total in rows:
         r = on_time_rate(int(on_time or 0), int(late or 0), int(open_due or 0))
@@ -112,28 +113,16 @@ def _rate_rows(rows: list[tuple[Any, ...]], label: str) -> list[dict[str, Any]]:
     return out
 
 
-def _rate_columns(day: dt.date) -> list[Any]:
-    return [*on_time_columns(day), func.count(m.Deadline.id)]
-
-
 def rates_by_unit(session: Session, day: dt.date) -> Table:
-    D, U = m.Deadline, m.Unit
-    rows = session.execute(
-        select(U.code, U.name, *_rate_columns(day)).join(D, D.unit_id == U.id)
-        .where(D.due_on <= day, U.archived_at.is_(None)).group_by(U.code, U.name)
-        .order_by(U.code)).tuples().all()
+    rows, total = figures.unit_rates(session, day, MAX_ROWS)
     return Table(KEYS["rate_unit"], "Tỷ lệ nộp báo cáo đúng hạn theo đơn vị (các hạn đã đến)",
-                 _rate_rows(list(rows), "Đơn vị")[:MAX_ROWS], len(rows))
+                 _rate_rows(rows, "Đơn vị"), total)
 
 
 def rates_by_plan(session: Session, day: dt.date) -> Table:
-    D, O, P = m.Deadline, m.Obligation, m.Plan
-    rows = session.execute(
-        select(P.code, P.title, *_rate_columns(day)).join(O, O.plan_id == P.id)
-        .join(D, D.obligation_id == O.id).where(D.due_on <= day, P.archived_at.is_(None))
-        .group_by(P.code, P.title).order_by(P.code)).tuples().all()
+    rows = figures.plan_rates(session, day)
     return Table(KEYS["rate_plan"], "Tỷ lệ nộp báo cáo đúng hạn theo kế hoạch (các hạn đã đến)",
-                 _rate_rows(list(rows), "Kế hoạch"), len(rows))
+                 _rate_rows(rows, "Kế hoạch"), len(rows))
 
 
 def rollup(session: Session, day: dt.date) -> Table:

@@ -35,6 +35,11 @@ def plan_reminders(day: dt.date) -> SweepResult:
     return sweep.plan_day(day)
 
 
+@task(name="Tính số liệu theo đơn vị", retries=2, retry_delay_seconds=[5, 30])
+def refresh_figures(day: dt.date) -> None:
+    sweep.refresh_figures(day)
+
+
 @task(name="Gửi thông báo", retries=3, retry_delay_seconds=[10, 60, 300])
 def dispatch_outbox(progress_key: str = "danvan-tien-do-gui") -> DispatchStats:
     total = dashboards.count_due_messages()
@@ -84,6 +89,7 @@ def daily_sweep(run_date: dt.date | None = None) -> dict[str, Any]:
         planned = plan_reminders(day)
         log.info("Đã lập %s nhắc hạn (%s thông báo), %s đôn đốc chậm nộp.",
                  planned.planned, planned.messages, planned.escalations)
+        refresh_figures(day)
     else:
         log.info("Ngày %s là ngày nghỉ: chỉ gửi lại các thông báo đến lượt thử lại.",
                  f"{day:%d/%m/%Y}")

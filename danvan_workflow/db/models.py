@@ -64,7 +64,8 @@ class Unit(Base):
     kind: Mapped[str] = mapped_column(String(32))
     level: Mapped[str] = mapped_column(String(16))
     sector: Mapped[str | None] = mapped_column(String(16))
-    parent_id: Mapped[int | None] = mapped_column(ForeignKey("units.id", ondelete="SET NULL"))
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("units.id", ondelete="SET NULL"),
+                                                  index=True)  # the roll-up walks the tree
     assumed: Mapped[bool] = mapped_column(Boolean, default=False)
     note: Mapped[str | None] = mapped_column(Text)
     source_file: Mapped[str | None] = mapped_column(String(300))
@@ -246,11 +247,13 @@ class Deadline(Base):
     __table_args__ = (
         UniqueConstraint("obligation_id", "unit_id", "period_key"),
         Index("ix_deadlines_status_due", "status", "due_on"),
+        # covers the per-unit figures (services/figures.py): one index scan, no table reads
+        Index("ix_deadlines_unit_figures", "unit_id", "obligation_id", "status", "due_on"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     obligation_id: Mapped[int] = mapped_column(ForeignKey("obligations.id", ondelete="CASCADE"))
-    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id", ondelete="CASCADE"), index=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id", ondelete="CASCADE"))
     period_key: Mapped[str] = mapped_column(String(64))
     period_label: Mapped[str] = mapped_column(String(200))
     period_start: Mapped[dt.date | None] = mapped_column(Date)
@@ -266,6 +269,38 @@ class Deadline(Base):
 
     obligation: Mapped[Obligation] = relationship()
     unit: Mapped[Unit] = relationship()
+
+
+class UnitFigures(Base):
+    """Read model: per unit and plan, the deadlines due by `FiguresState.as_of` that were
+    reported on time, late, or not yet (overdue), and how many were due.
+
+    Derived data, kept current by services/figures.py: refreshed whole for a day, and for
+    the units an action touched when it commits. The dashboards read it instead of
+    scanning every deadline.
+    """
+
+    __tablename__ = "unit_figures"
+
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id", ondelete="CASCADE"),
+                                         primary_key=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("plans.id", ondelete="CASCADE"),
+                                         primary_key=True)
+    on_time: Mapped[int] = mapped_column(Integer)
+    late: Mapped[int] = mapped_column(Integer)
+    overdue: Mapped[int] = mapped_column(Integer)
+    due: Mapped[int] = mapped_column(Integer)
+
+
+class FiguresState(Base):
+    """The one row saying for which day `unit_figures` holds, and whether it still does."""
+
+    __tablename__ = "figures_state"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    as_of: Mapped[dt.date | None] = mapped_column(Date)
+    stale: Mapped[bool] = mapped_column(Boolean, default=True)
+    refreshed_at: Mapped[dt.datetime | None] = mapped_column()
 
 
 class Submission(Base):

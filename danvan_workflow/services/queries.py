@@ -162,10 +162,39 @@ def list_deadlines(
                                   status=status, include_continuous=include_continuous,
                                   open_only=open_only, current_only=current_only)
     due = Deadline.due_on.desc() if newest_first else Deadline.due_on
-    q = q.order_by(Deadline.due_on.is_(None), due, Plan.code, reporter.code)
+    q = q.order_by(Deadline.due_on.is_(None), due, Plan.code, reporter.code, Deadline.id)
     if limit:
+        cutoff = _due_cutoff(session, q, limit, newest_first,
+                             status=status, open_only=open_only)
+        if cutoff is not None:
+            q = q.where(Deadline.due_on >= cutoff if newest_first else Deadline.due_on <= cutoff)
         q = q.limit(limit)
     return [DeadlineView(*row) for row in session.execute(q).all()]
+
+
+def _due_cutoff(session: Session, q: Any, limit: int, newest_first: bool, *,
+                status: str | None, open_only: bool) -> dt.date | None:
+    """The due date of the `limit`-th dated row of `q` in its order, or None if fewer.
+
+    Sorting every matching deadline to keep the first 500 costs seconds at national
+    scale (720,000 overdue). Walking the (status, due_on) index once per status, each
+    walk stopping after `limit` rows, finds the date the 500th row falls on; the full
+    query is then cut at that date and sorts a few thousand rows. Rows on the cut-off
+    date itself stay in, so ties are ordered exactly as without the cut."""
+    states = [status] if status else [s.value for s in DeadlineState]
+    if open_only:
+        states = [s for s in states if s in OPEN_STATES]
+    dates: list[dt.date] = []
+    for st in states:
+        order = Deadline.due_on.desc() if newest_first else Deadline.due_on
+        walk = (q.with_only_columns(Deadline.due_on).order_by(None)
+                .where(Deadline.status == st, Deadline.due_on.is_not(None))
+                .order_by(order).limit(limit))
+        dates += session.execute(walk).scalars().all()
+    if len(dates) < limit:
+        return None
+    dates.sort(reverse=newest_first)
+    return dates[limit - 1]
 
 
 def count_deadlines(session: Session, **filters: Any) -> int:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import Engine
 
 from danvan_workflow.db.session import session_scope
+from danvan_workflow.services import figures
 from danvan_workflow.services.materialise import MaterialiseResult, horizon_end, materialise
 from danvan_workflow.services.outbox import DispatchStats, dispatch
 from danvan_workflow.services.reminders import SweepResult, plan_reminders
@@ -45,8 +46,15 @@ def plan_day(day: dt.date, engine: Engine | None = None) -> SweepResult:
         return plan_reminders(s, day)
 
 
+def refresh_figures(day: dt.date, engine: Engine | None = None) -> None:
+    """Count the day's per-unit figures once, so that the dashboards read them at once."""
+    with session_scope(engine) as s:
+        figures.refresh(s, day)
+
+
 def daily_sweep(day: dt.date, *, send: bool = True, engine: Engine | None = None) -> DailySweep:
     mat = extend_horizon(day, engine)
     planned = plan_day(day, engine)
+    refresh_figures(day, engine)
     sent = dispatch(engine=engine) if send else None
     return DailySweep(day, mat, planned, sent)

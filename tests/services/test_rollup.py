@@ -79,3 +79,29 @@ def test_worst_offenders_are_named_with_their_overdue_count(sqlite_url: str) -> 
     assert top.worst and all(w.endswith(")") for w in top.worst)
     counts = [int(w.rsplit("(", 1)[1].rstrip(")")) for w in top.worst]
     assert counts == sorted(counts, reverse=True)
+
+
+def test_worst_offenders_are_the_top_of_each_whole_subtree(db_url: str) -> None:
+    """The roll-up ranks only each sibling group's top units (services/rollup.py); the
+    names it gives must be those a count over the whole subtree gives."""
+    config.load(CONFIG)
+    _submit_some(DAY)
+    with session_scope() as s:
+        per_unit = {row["Đơn vị"].rsplit("(", 1)[1].rstrip(")"): row
+                    for row in dashboards.rates_by_unit(s, DAY).rows}
+        rolled = rollup(s, DAY)
+    units = {u.code: u for u in view_units()}
+    children: dict[str, list[str]] = defaultdict(list)
+    for u in units.values():
+        if u.parent_code:
+            children[u.parent_code].append(u.code)
+
+    def below(code: str) -> list[str]:
+        return [x for c in children[code] for x in (c, *below(c))]
+
+    for r in rolled:
+        ranked = sorted(((per_unit[c]["Quá hạn chưa nộp"], c) for c in below(r.code)
+                         if c in per_unit and per_unit[c]["Quá hạn chưa nộp"] > 0),
+                        key=lambda t: (-t[0], t[1]))[:3]
+        expected = tuple(f"{units[c].name} ({n})" for n, c in ranked)
+        assert r.worst == expected, r.code
