@@ -71,7 +71,7 @@ def build_dashboard_dataset(url: str, units: int) -> dict[str, Any]:
                                  for i in range(districts)])
         # commune k (in id order) goes to district k // PER_DISTRICT
         hu = U.alias("hu")
-        slot = (U.c.id - first) / PER_DISTRICT
+        slot = (U.c.id - first) // PER_DISTRICT
         conn.execute(update(U).where(U.c.level == "commune").values(
             parent_id=select(hu.c.id).where(
                 hu.c.code == literal("HUYEN") + func_lpad(slot, conn.dialect.name))
