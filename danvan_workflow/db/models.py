@@ -245,7 +245,8 @@ class Deadline(Base):
 
     __tablename__ = "deadlines"
     __table_args__ = (
-        UniqueConstraint("obligation_id", "unit_id", "period_key"),
+        # (obligation, period) first: materialise finds an occurrence's deadlines by it
+        UniqueConstraint("obligation_id", "period_key", "unit_id"),
         Index("ix_deadlines_status_due", "status", "due_on"),
         # covers the per-unit figures (services/figures.py): one index scan, no table reads
         Index("ix_deadlines_unit_figures", "unit_id", "obligation_id", "status", "due_on"),

@@ -134,10 +134,12 @@ def materialise(
     with temp_tables(session, TMP) as conn:
         if rows:
             conn.execute(insert(TMP), rows)
-        res.inserted = _insert_missing(session)
+        # existing deadlines first: the ones about to be inserted are computed right and
+        # need not be looked at (a new year's first materialise checks nothing)
         if recompute:
             res.moved = _move_changed(session, actor)
             res.cancelled = _cancel_vanished(session, actor, obligation_ids)
+        res.inserted = _insert_missing(session)
     return res
 
 
@@ -156,7 +158,7 @@ def _insert_missing(session: Session) -> int:
             "period_end", "due_on", "original_due_on", "window_end", "status", "created_at",
             "updated_at"]
     stmt = insert_ignore(session)(D).from_select(cols, sel).on_conflict_do_nothing(
-        index_elements=["obligation_id", "unit_id", "period_key"])
+        index_elements=["obligation_id", "period_key", "unit_id"])
     return rowcount(session.execute(stmt))
 
 

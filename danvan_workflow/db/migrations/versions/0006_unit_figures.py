@@ -4,7 +4,9 @@
 on time, late or not yet; `figures_state` says for which day and whether it still holds.
 Units get an index on parent_id (the roll-up walks the tree). The index on
 deadlines(unit_id) becomes (unit_id, obligation_id, status, due_on), which
-covers the figures so that building them reads no table rows.
+covers the figures so that building them reads no table rows. The unique key of
+deadlines is reordered to (obligation, period, unit): materialise finds the deadlines of
+one occurrence by its first two columns instead of scanning the obligation's.
 
 Revision ID: 0006
 Revises: 0005
@@ -48,10 +50,16 @@ def upgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_deadlines_unit_id'))
         batch_op.create_index('ix_deadlines_unit_figures',
                               ['unit_id', 'obligation_id', 'status', 'due_on'], unique=False)
+        batch_op.drop_constraint('uq_deadlines_obligation_id_unit_id_period_key', type_='unique')
+        batch_op.create_unique_constraint('uq_deadlines_obligation_id_period_key_unit_id',
+                                          ['obligation_id', 'period_key', 'unit_id'])
 
 
 def downgrade() -> None:
     with op.batch_alter_table('deadlines', schema=None) as batch_op:
+        batch_op.drop_constraint('uq_deadlines_obligation_id_period_key_unit_id', type_='unique')
+        batch_op.create_unique_constraint('uq_deadlines_obligation_id_unit_id_period_key',
+                                          ['obligation_id', 'unit_id', 'period_key'])
         batch_op.drop_index('ix_deadlines_unit_figures')
         batch_op.create_index(batch_op.f('ix_deadlines_unit_id'), ['unit_id'], unique=False)
     with op.batch_alter_table('units', schema=None) as batch_op:
