@@ -42,8 +42,9 @@ class SharedRateLimiter:
         if not self.interval:
             return
         with self.lock:
-            # a slot from a block reserved long ago would burst next to other workers'
-            floor = time.time() - self.interval
+            # a slot already past would send next to the following one (a late thread
+            # bunches sends in one second): only a slot at most a quarter interval late
+            floor = time.time() - self.interval / 4
             while self.slots and self.slots[0] < floor:
                 self.slots.popleft()
             if not self.slots:

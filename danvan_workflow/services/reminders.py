@@ -197,7 +197,8 @@ def plan_reminders(session: Session, day: dt.date, *, cal: WorkingCalendar | Non
             if steps:
                 conn.execute(insert(TMP_STEPS), steps)
             analyze(session, TMP_STEPS)
-            _collect_items(session, d, sorted({row["due_on"] for row in steps}))
+            _collect_items(session, d, sorted({due for lid, ladder in by_id.items()
+                                               for due in due_dates_for_day(d, cal, ladder)}))
         res.planned, res.escalations = _drop_already_planned(session)
         res.messages = _write_messages(session, day, run.id, run_no, policy)
     run.finished_at = now()
