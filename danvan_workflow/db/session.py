@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
@@ -57,16 +58,40 @@ def get_engine() -> Engine:
     return engine_for(get_settings().db_url)
 
 
+_sqlite_writers: dict[str, threading.RLock] = {}
+
+
+@contextmanager
+def _one_writer(engine: Engine) -> Iterator[None]:
+    """On SQLite, the threads of one process take turns here rather than in SQLite.
+
+    Every SQLite transaction here is a write transaction (BEGIN IMMEDIATE). A thread that
+    finds the database locked is put to sleep by SQLite's busy handler for 1, 2, 5 …
+    100 ms, however soon the lock is free: sixty-four dispatcher threads spent most of
+    their time asleep. A lock in the process wakes the next one at once; other processes
+    still meet SQLite's lock and busy timeout. Re-entrant, as a nested unit of work in
+    the same thread was before.
+    """
+    if engine.dialect.name != "sqlite":
+        yield
+        return
+    lock = _sqlite_writers.setdefault(str(engine.url), threading.RLock())
+    with lock:
+        yield
+
+
 @contextmanager
 def session_scope(engine: Engine | None = None) -> Iterator[Session]:
     """One unit of work: commit on success, roll back on any error."""
-    factory = sessionmaker(bind=engine or get_engine(), expire_on_commit=False)
-    session = factory()
-    try:
-        yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        session.close()
+    engine = engine or get_engine()
+    factory = sessionmaker(bind=engine, expire_on_commit=False)
+    with _one_writer(engine):
+        session = factory()
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            session.close()

@@ -37,7 +37,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -728,20 +728,31 @@ def dispatch(
 
     pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="dispatch")
     try:
-        running: set[Future[Any]] = set()
+        # completed sends arrive here: waiting on the set of a thousand futures again
+        # after each completion cost more CPU than the sending itself
+        finished: queue.SimpleQueue[Future[Any]] = queue.SimpleQueue()
+        running = 0
         drained = False  # the last claim found nothing due
         renewed = told = time.monotonic()
         while True:
             may_claim = max_batches is None or total.batches < max_batches
-            if may_claim and not drained and len(running) <= threads:
+            if may_claim and not drained and running <= threads:
                 new = claim_batch(pool)
                 if new:
-                    running |= new
+                    running += len(new)
+                    for f in new:
+                        f.add_done_callback(finished.put)
                     continue
                 drained = True
             if running:
-                done, running = wait(running, timeout=min(renew_every, 1.0),
-                                     return_when=FIRST_COMPLETED)
+                done = []
+                try:
+                    done.append(finished.get(timeout=min(renew_every, 1.0)))
+                    while True:
+                        done.append(finished.get_nowait())
+                except queue.Empty:
+                    pass
+                running -= len(done)
                 for f in done:
                     f.result()  # an error in recording stops the run (leases then end)
                 if running and time.monotonic() - renewed >= renew_every:

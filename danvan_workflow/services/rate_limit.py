@@ -2,7 +2,8 @@
 
 Each channel has one ``rate_buckets`` row holding the next free sending slot (epoch
 seconds): a virtual-scheduling token bucket without burst. A worker reserves a small
-block of consecutive slots in one short transaction, under a lock on the row
+block of consecutive slots in one short transaction (the next block while the current
+one is still in use), under a lock on the row
 (PostgreSQL ``SELECT ... FOR UPDATE``; SQLite takes the database write lock with
 ``BEGIN IMMEDIATE``), then each sending thread waits for its slot. Slots are spaced
 exactly ``1 / rate`` apart across all workers, so the channel's rate holds whatever the
@@ -36,25 +37,48 @@ class SharedRateLimiter:
         self.interval = 1.0 / per_second if per_second > 0 else 0.0
         self.block = max(1, int(per_second * BLOCK_SECONDS))
         self.slots: deque[float] = deque()
-        self.lock = threading.Lock()
+        self.lock = threading.Lock()  # the local slots
+        self.reserving = threading.Lock()  # one reservation at a time
 
     def wait(self) -> None:
         if not self.interval:
             return
-        with self.lock:
-            # a slot already past would send next to the following one (a late thread
-            # bunches sends in one second): only a slot at most a quarter interval late
-            floor = time.time() - self.interval / 4
-            while self.slots and self.slots[0] < floor:
-                self.slots.popleft()
-            if not self.slots:
-                self._reserve()
-            at = self.slots.popleft()
+        while True:
+            with self.lock:
+                # a slot already past would send next to the following one (a late
+                # thread bunches sends in one second): only a slot at most a quarter
+                # interval late
+                floor = time.time() - self.interval / 4
+                while self.slots and self.slots[0] < floor:
+                    self.slots.popleft()
+                at = self.slots.popleft() if self.slots else None
+                # the next block is fetched while this one is still in use: a
+                # reservation is a database write, and threads waiting on it do not send
+                ahead = bool(self.slots) and self.slots[-1] - time.time() < BLOCK_SECONDS / 2
+            if at is None or ahead:
+                self._refill(wait=at is None)
+            if at is not None:
+                break
         delay = at - time.time()
         if delay > 0:
             time.sleep(delay)  # pacing the channel, not test timing
 
-    def _reserve(self) -> None:
+    def _refill(self, *, wait: bool) -> None:
+        if not self.reserving.acquire(blocking=wait):
+            return  # another thread is fetching the next block
+        try:
+            with self.lock:
+                if not wait and self.slots and self.slots[-1] - time.time() >= BLOCK_SECONDS / 2:
+                    return
+                if wait and self.slots:
+                    return  # filled while we queued for the reservation
+            slots = self._reserve()
+            with self.lock:
+                self.slots.extend(slots)
+        finally:
+            self.reserving.release()
+
+    def _reserve(self) -> list[float]:
         B = m.RateBucket
         with session_scope(self.engine) as s:
             q = select(B).where(B.channel_code == self.code)
@@ -68,4 +92,4 @@ class SharedRateLimiter:
                 row = s.execute(q.execution_options(populate_existing=True)).scalar_one()
             start = max(float(row.next_at), time.time())
             row.next_at = start + self.block * self.interval
-        self.slots.extend(start + i * self.interval for i in range(self.block))
+        return [start + i * self.interval for i in range(self.block)]
