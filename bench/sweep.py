@@ -173,11 +173,11 @@ def child_baseline(url: str, day: dt.date) -> None:
     from sqlalchemy import insert, select
     from sqlalchemy.orm import Session
 
+    from danvan_workflow.core.deadline_status import OPEN_STATES as ACTIVE
     from danvan_workflow.core.reminders import DEFAULT_LADDER, step_for
     from danvan_workflow.db import models as m
     from danvan_workflow.db.session import make_engine
     from danvan_workflow.services.calendar import calendar_for
-    from danvan_workflow.services.reminders import ACTIVE
     from danvan_workflow.timeutil import TZ, now
 
     eng = make_engine(url)
